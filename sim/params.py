@@ -1,0 +1,532 @@
+"""Typed, frozen parameters of the race model, one dataclass per mechanism.
+
+Every field carries metadata: its unit, its allowed range or choices and the
+source of its default (see ``docs/model.md`` for the full parameter table and
+``shared/design/calibration-targets.md`` for the figures). ``from_dict`` turns
+a plain nested mapping (for example a resolved Hydra config) into a validated
+:class:`SimParams`; bad input raises :class:`ParamError` naming the key, the
+value and what is allowed, before anything is simulated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ParamError(ValueError):
+    """A parameter value that is not allowed; the message names key, value and rule."""
+
+
+def p(
+    default: Any,
+    unit: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    source: str = "",
+    lo_open: bool = False,
+) -> Any:
+    """Declare a parameter field with its unit, bounds, choices and source.
+
+    Args:
+        default: Default value.
+        unit: Unit of the value (``"USD"``, ``"months"``, ``"1"`` for dimensionless).
+        lo: Smallest allowed value (inclusive unless ``lo_open``).
+        hi: Largest allowed value (inclusive).
+        choices: Allowed string values.
+        source: Where the default comes from (paper, data set, or "assumption").
+        lo_open: Whether ``lo`` itself is excluded.
+
+    Returns:
+        A ``dataclasses.field`` with the metadata attached.
+    """
+    meta = {"unit": unit, "lo": lo, "hi": hi, "choices": choices, "source": source,
+            "lo_open": lo_open}
+    if isinstance(default, tuple):
+        return field(default_factory=lambda d=default: d, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+PROB = {"lo": 0.0, "hi": 1.0}
+
+
+@dataclass(frozen=True)
+class ScenarioParams:
+    """Population sizes, start year and observation settings of a scenario."""
+
+    name: str = p("default", source="label only")
+    start_year: int = p(2015, "year", 1900, 2200, source="model-spec: history scenario")
+    n_labs: int = p(8, "labs", 1, 1000, source="model-spec default population")
+    n_inhouse_labs: int = p(2, "labs", 0, 1000, source="model-spec: 2 in-house labs")
+    n_big_clouds: int = p(3, "firms", 0, 100, source="model-spec; Synergy big 3")
+    n_alt_clouds: int = p(3, "firms", 0, 100, source="model-spec")
+    n_startups: int = p(300, "firms", 0, 100_000, source="model-spec")
+    n_pools: int = p(3, "pools", 1, 100, source="model-spec")
+    n_researchers: int = p(20_000, "researchers", 1, 50_000_000, source="model-spec")
+    academia_share_initial: float = p(0.6, "1", **PROB,
+                                      source="assumption; AI Index 2021 (2010 academia-heavy)")
+    capability_threshold_oom: float = p(31.0, "log10 effective FLOP", 0.0, 100.0,
+                                        source="assumption (about 2024 frontier)")
+    lead_window_oom: float = p(0.5, "OOM", 0.0, 10.0, lo_open=True,
+                               source="model-spec: contenders within 0.5 OOM")
+
+
+@dataclass(frozen=True)
+class LabParams:
+    """Frontier labs: compute use, research productivity and dispositions."""
+
+    initial_capability_oom: float = p(22.5, "log10 effective FLOP", 0.0, 60.0,
+                                      source="Epoch AI: 2015 frontier ~1e22-1e23 FLOP")
+    initial_capability_spread_oom: float = p(0.6, "OOM", 0.0, 10.0, source="assumption")
+    initial_cash_usd: float = p(3.0e8, "USD", 0.0, source="assumption (OpenAI 2015 pledge ~1e9)")
+    initial_cash_spread: float = p(0.5, "1 (lognormal sigma)", 0.0, 5.0, source="assumption")
+    initial_staff_share: float = p(0.12, "1", **PROB,
+                                   source="assumption; share of workforce at labs in 2015")
+    train_share: float = p(0.5, "1", 0.0, 1.0, lo_open=True,
+                           source="assumption; Epoch AI training vs inference split")
+    run_months: float = p(3.0, "months", 0.0, 60.0, lo_open=True,
+                          source="Epoch AI: frontier runs last ~3 months")
+    flop_per_h100e_month: float = p(1.0e21, "FLOP", 0.0, lo_open=True,
+                                    source="H100 989 TFLOP/s x 40% utilisation x 730 h")
+    cash_burn_share: float = p(0.08, "1/month", 0.0, 1.0, lo_open=True,
+                               source="assumption: labs spend ~1/12 of cash per month")
+    compute_budget_share: float = p(0.8, "1", **PROB,
+                                    source="assumption; compute dominates lab spending")
+    alg_rate_oom_per_month: float = p(0.035, "OOM/month", 0.0, 1.0,
+                                      source="Ho et al. 2024: algorithmic progress ~3x/yr")
+    research_returns: float = p(0.5, "1 (elasticity)", 0.0, 1.0,
+                                source="assumption: diminishing returns to research effort")
+    research_ref_skill: float = p(300.0, "skill units", 0.0, lo_open=True, source="assumption")
+    absorb_half_skill: float = p(50.0, "skill units", 0.0, lo_open=True,
+                                 source="Cohen & Levinthal 1990 absorptive capacity (form)")
+    s_base_mean: float = p(0.25, "1", **PROB, source="assumption")
+    s_base_spread: float = p(0.1, "1", 0.0, 1.0, source="assumption")
+    o_base_mean: float = p(0.8, "1", **PROB, source="assumption; labs published most in 2015")
+    o_base_spread: float = p(0.1, "1", 0.0, 1.0, source="assumption")
+    enmity_mean: float = p(0.5, "1", **PROB, source="Armstrong et al. 2016 (e in [0,1])")
+    enmity_spread: float = p(0.2, "1", 0.0, 1.0, source="assumption")
+    salary_usd: float = p(3.0e5, "USD/year", 0.0, lo_open=True,
+                          source="press (secondary): lab pay 2015 level")
+    salary_cash_elasticity: float = p(0.15, "1", 0.0, 2.0, source="assumption")
+    equity_grant_years: float = p(1.0, "years of salary", 0.0, 20.0,
+                                  source="assumption: 4-year grants")
+
+
+@dataclass(frozen=True)
+class CloudParams:
+    """Hyperscalers (big) and alternative clouds: capacity, capex and price."""
+
+    big_capacity_h100e: float = p(3000.0, "H100e", 0.0, source="assumption (2015 AI capacity)")
+    alt_capacity_h100e: float = p(900.0, "H100e", 0.0, source="assumption; Synergy shares")
+    big_base_revenue_usd: float = p(1.5e9, "USD/month", 0.0,
+                                    source="Synergy: cloud market 2015 ~$5B/month in total")
+    big_ai_budget_share: float = p(0.02, "1", **PROB,
+                                   source="assumption: in-house lab funding share of revenue")
+    big_base_revenue_growth_per_year: float = p(0.25, "1/year", -1.0, 5.0,
+                                                source="Synergy: cloud market +20-30%/yr")
+    big_initial_cash_usd: float = p(2.0e10, "USD", 0.0, source="assumption")
+    alt_initial_cash_usd: float = p(5.0e8, "USD", 0.0, source="assumption")
+    price_usd_per_h100e_hour: float = p(25.0, "USD/(H100e h)", 0.0, lo_open=True,
+                                        source="2024 H100 ~$2/h deflated by hardware trend")
+    alt_price_premium: float = p(0.0, "1", -0.9, 5.0,
+                                 source="assumption: alt clouds price-compete")
+    hw_cost_decline_per_year: float = p(0.30, "1/year", 0.0, 0.99,
+                                        source="Hobbhahn & Besiroglu 2022: FLOP/$ x1.4/yr")
+    capex_lag_months: int = p(18, "months", 0, 120, source="model-spec: 12-24 months")
+    capex_reinvest_share: float = p(0.6, "1", 0.0, 1.0,
+                                    source="assumption; hyperscaler capex/revenue")
+    capex_headroom: float = p(0.15, "1", 0.0, 5.0, source="assumption")
+    capex_cash_share: float = p(0.05, "1/month", 0.0, 1.0,
+                                source="assumption: at most this share of cash per month")
+    price_step_max: float = p(0.05, "1/month", 0.0, 1.0, lo_open=True, source="assumption")
+    price_sensitivity: float = p(0.3, "1", 0.0, 10.0, source="assumption")
+    target_utilisation: float = p(0.85, "1", 0.0, 1.0, lo_open=True, source="assumption")
+    margin_floor: float = p(0.3, "1", 0.0, 10.0,
+                            source="assumption: price >= (1+margin) x hardware cost")
+    spot_allocation: str = p("proportional", choices=("proportional", "wtp"),
+                             source="model-spec: proportional or by willingness to pay")
+    capacity_depreciation_per_year: float = p(0.2, "1/year", 0.0, 1.0,
+                                              source="assumption: ~5-year GPU life")
+
+
+@dataclass(frozen=True)
+class StartupParams:
+    """Downstream startups: founding, funding, costs, exits."""
+
+    founding_rate_per_month: float = p(2.5, "startups/month", 0.0,
+                                       source="assumption (base rate, not spin-outs)")
+    initial_cash_usd: float = p(4.0e6, "USD", 0.0, source="assumption: seed rounds")
+    initial_staff: int = p(4, "researchers", 0, 10_000, source="assumption")
+    salary_usd: float = p(1.8e5, "USD/year", 0.0, lo_open=True, source="assumption")
+    other_cost_usd_per_head: float = p(1.0e4, "USD/month", 0.0, source="assumption")
+    compute_h100e_per_head: float = p(0.5, "H100e", 0.0, source="assumption")
+    quality_skill_weight: float = p(0.5, "OOM per log skill", 0.0, 10.0, source="assumption")
+    acquisition_rate_per_month: float = p(0.003, "1/month", **PROB, source="assumption")
+    equity_grant_years: float = p(0.5, "years of salary", 0.0, 20.0, source="assumption")
+    max_headcount: int = p(60, "researchers", 1, 100_000, source="assumption")
+
+
+@dataclass(frozen=True)
+class TalentParams:
+    """Researcher workforce and the logit job market (model-spec talent market)."""
+
+    skill_sigma: float = p(0.6, "1 (lognormal sigma)", 0.0, 5.0, source="model-spec")
+    pref_alpha: float = p(2.0, "1 (Beta a)", 0.0, 100.0, lo_open=True, source="assumption")
+    pref_beta: float = p(2.0, "1 (Beta b)", 0.0, 100.0, lo_open=True, source="assumption")
+    graduate_rate_per_year: float = p(0.08, "1/year", 0.0, 5.0,
+                                      source="model-spec (~15%/yr of workforce incl. students)")
+    graduate_growth_per_year: float = p(0.08, "1/year", -1.0, 5.0,
+                                        source="AI Index: AI PhD output growth")
+    retirement_rate_per_year: float = p(0.03, "1/year", 0.0, 1.0, source="assumption")
+    search_rate_per_month: float = p(0.02, "1/month", **PROB, source="assumption")
+    search_tenure_months: float = p(24.0, "months", 0.0, lo_open=True, source="assumption")
+    search_wealth_usd: float = p(2.0e6, "USD", 0.0, lo_open=True, source="assumption")
+    candidates: int = p(8, "employers", 1, 1000, source="assumption (limited search)")
+    b_wage: float = p(1.5, "utils per log USD", 0.0, 100.0, source="assumption")
+    b_compute: float = p(0.3, "utils per log H100e", 0.0, 100.0, source="assumption")
+    b_prestige: float = p(1.5, "utils", 0.0, 100.0, source="assumption")
+    b_safety: float = p(1.0, "utils", 0.0, 100.0, source="assumption")
+    b_openness: float = p(1.5, "utils", 0.0, 100.0, source="assumption")
+    switching_cost: float = p(1.0, "utils", 0.0, 100.0, source="assumption")
+    equity_cost_per_salary_year: float = p(0.5, "utils per salary-year", 0.0, 100.0,
+                                           source="assumption: forfeited unvested equity")
+    partner_switch_discount: float = p(0.6, "1", **PROB,
+                                       source="assumption: partnership talent channel")
+    academic_salary_usd: float = p(9.0e4, "USD/year", 0.0, lo_open=True,
+                                   source="assumption: faculty/postdoc pay")
+    academic_compute_h100e_per_head: float = p(0.05, "H100e", 0.0,
+                                               source="assumption (2015 academic GPUs)")
+    academic_hiring_share: float = p(0.25, "1/year", 0.0, 5.0,
+                                     source="assumption: academic posts per head per year")
+    skill_salary_elasticity: float = p(0.7, "1", 0.0, 5.0, source="assumption")
+    vesting_months: int = p(48, "months", 1, 600, source="industry practice: 4-year vesting")
+    savings_share: float = p(0.3, "1", **PROB, source="assumption")
+    spinout_rate_per_month: float = p(0.0015, "1/month", **PROB,
+                                      source="assumption; Gofman & Jin 2024 (founding)")
+    spinout_wealth_usd: float = p(1.5e6, "USD", 0.0, lo_open=True, source="assumption")
+    hire_budget_share: float = p(0.02, "1/month", 0.0, 1.0,
+                                 source="assumption: vacancies per head per month")
+
+
+@dataclass(frozen=True)
+class CapitalParams:
+    """Investor money, the AI product market and valuations."""
+
+    investor_usd_per_month: float = p(4.0e8, "USD/month", 0.0,
+                                      source="assumption; AI VC ~$5B/yr in 2015 (CB Insights)")
+    investor_growth_per_year: float = p(0.15, "1/year", -1.0, 5.0, source="assumption")
+    hype_elasticity: float = p(0.35, "OOM per OOM", 0.0, 5.0,
+                               source="assumption: capital follows frontier capability")
+    lab_capital_share: float = p(0.6, "1", **PROB, source="assumption")
+    ai_market_usd_per_month: float = p(1.5e8, "USD/month", 0.0,
+                                       source="assumption (2015 AI software revenue)")
+    market_elasticity: float = p(0.35, "OOM per OOM", 0.0, 5.0,
+                                 source="assumption: market grows with frontier capability")
+    market_logit_per_oom: float = p(3.0, "1/OOM", 0.0, 100.0, source="assumption")
+    direct_market_share: float = p(0.6, "1", **PROB,
+                                   source="assumption: labs' own products vs downstream")
+    api_fee_share: float = p(0.3, "1", **PROB, source="assumption: API cost share")
+    valuation_revenue_multiple: float = p(25.0, "years of revenue", 0.0,
+                                          source="press: OpenAI $157B on ~$4B (2024)")
+    valuation_rank_premium_usd: float = p(2.0e9, "USD", 0.0, source="assumption")
+    startup_logit_per_oom: float = p(2.0, "1/OOM", 0.0, 100.0, source="assumption")
+    open_model_lag_oom: float = p(1.0, "OOM", 0.0, 10.0,
+                                  source="Epoch AI: open models ~1 year behind")
+
+
+@dataclass(frozen=True)
+class SafetyParams:
+    """Race pressure, safety share and openness of labs (model-spec equations)."""
+
+    mode: str = p("heuristic", choices=("heuristic", "best_response"), source="model-spec")
+    k_pressure: float = p(0.7, "1", 0.0, 10.0, source="assumption")
+    gap_scale_oom: float = p(0.3, "OOM", 0.0, 10.0, lo_open=True,
+                             source="model-spec: rivals within a few tenths of an OOM")
+    w_gap: float = p(0.5, "1", 0.0, 10.0, source="assumption")
+    w_contenders: float = p(0.2, "1", 0.0, 10.0, source="assumption")
+    w_enmity: float = p(0.2, "1", 0.0, 10.0, source="assumption")
+    w_investor: float = p(0.4, "1", 0.0, 10.0, source="assumption")
+    k_openness: float = p(1.0, "1", 0.0, 10.0, source="assumption (secrecy mechanism)")
+    k_commercial: float = p(1.5, "1", 0.0, 10.0, source="assumption")
+    adjust_rate: float = p(0.3, "1/month", 0.0, 1.0, lo_open=True,
+                           source="assumption: partial adjustment of s and o")
+    br_mu: float = p(1.0, "capability units", 0.0, 100.0, lo_open=True,
+                     source="Armstrong et al. 2016: capability ~ U[0, mu]")
+    br_safety_cost: float = p(1.0, "capability units", 0.0, 100.0,
+                              source="Armstrong et al. 2016: score c - s")
+    br_information: str = p("public", choices=("none", "public"),
+                            source="Armstrong et al. 2016 information cases")
+    br_capability_scale: float = p(1.0, "capability units per OOM", 0.0, 100.0,
+                                   source="assumption")
+    br_grid: int = p(201, "points", 11, 100_001, source="numerical")
+
+
+@dataclass(frozen=True)
+class IncidentParams:
+    """Incident hazard ``h = h0 10^(eta (C - C_ref)) (1 - s)^gamma`` per lab-month."""
+
+    h0: float = p(0.002, "1/month", 0.0, 1.0, source="assumption")
+    eta: float = p(0.25, "1/OOM", 0.0, 10.0, source="assumption")
+    c_ref_oom: float = p(27.0, "log10 effective FLOP", 0.0, 100.0, source="assumption")
+    gamma: float = p(2.0, "1", 0.0, 10.0, source="assumption")
+
+
+@dataclass(frozen=True)
+class KnowledgeParams:
+    """Public knowledge stock: published lab progress plus academic output."""
+
+    publish_spillover: float = p(0.8, "1", 0.0, 1.0,
+                                 source="assumption: published share reaches the stock")
+    academic_rate_oom_per_month: float = p(0.03, "OOM/month", 0.0, 1.0, source="assumption")
+    academic_ref_compute_h100e: float = p(1000.0, "H100e-skill", 0.0, lo_open=True,
+                                          source="assumption")
+    academic_returns: float = p(0.4, "1", 0.0, 1.0, source="assumption")
+    public_lag_oom: float = p(0.5, "OOM", 0.0, 10.0,
+                              source="assumption: initial public stock behind labs")
+    prestige_smoothing: float = p(0.1, "1/month", 0.0, 1.0, lo_open=True, source="assumption")
+
+
+@dataclass(frozen=True)
+class PartnershipParams:
+    """Upstream deals: hyperscaler capital and compute credits for lab equity."""
+
+    enabled: bool = p(True, source="model-spec")
+    deal_size_valuation_share: float = p(0.25, "1 (of lab valuation)", 0.0, 10.0,
+                                         source="MSFT-OpenAI $10B on ~$29B (2023)")
+    equity_share: float = p(0.2, "1", **PROB, source="Google-Anthropic ~10% for $300M")
+    credit_share: float = p(0.5, "1", **PROB,
+                            source="press: large parts of deals are cloud credits")
+    credit_discount: float = p(0.2, "1", 0.0, 0.99, source="assumption")
+    exclusivity: bool = p(True, source="MSFT-OpenAI 2019 (Azure exclusive)")
+    deal_length_months: int = p(48, "months", 1, 1200, source="Google-Anthropic: 4 years")
+    offer_top_k: int = p(4, "labs", 1, 1000, source="assumption: offers go to top labs")
+    offer_prob_per_month: float = p(0.03, "1/month", **PROB, source="assumption")
+    max_labs_per_hyperscaler: int = p(1, "labs", 1, 100, source="assumption")
+    need_ratio: float = p(1.0, "1", 0.0, 100.0,
+                          source="lab accepts when its compute need exceeds what it can buy")
+
+
+@dataclass(frozen=True)
+class DownstreamParams:
+    """Downstream partnerships of startups with labs/hyperscalers (model-spec)."""
+
+    mode: str = p("share", choices=("share", "profit"), source="model-spec")
+    partner_share: float = p(0.3, "1", **PROB, source="main sweep lever (assumption)")
+    early_access_lead_months: float = p(6.0, "months", 0.0, 120.0,
+                                        source="model-spec: a few months of frontier progress")
+    cross_selling_share: float = p(0.15, "1", 0.0, 10.0,
+                                   source="assumption: extra revenue via partner's customers")
+    partner_revenue_share: float = p(0.4, "1", **PROB,
+                                     source="assumption: revenue routed to partner lab")
+    hyperscaler_cut: float = p(0.3, "1", **PROB, source="assumption: cut of cross-selling")
+    alt_cloud_share: float = p(0.3, "1", **PROB,
+                               source="assumption: independents on alternative clouds")
+    api_share: float = p(0.5, "1", **PROB,
+                         source="assumption: independents buying a lab API vs open models")
+    reconsider_rate_per_month: float = p(0.02, "1/month", **PROB, source="assumption")
+
+
+@dataclass(frozen=True)
+class GovernanceParams:
+    """Policy levers: antitrust, exclusivity, safety floors, public compute, etc."""
+
+    antitrust_share_threshold: float = p(1.0, "1 (compute share)", **PROB,
+                                         source="policy lever; 1 = no review")
+    exclusivity_ban: bool = p(False, source="policy lever")
+    safety_floor: float = p(0.0, "1", **PROB, source="policy lever")
+    safety_floor_compute_h100e: float = p(0.0, "H100e", 0.0,
+                                          source="policy lever: floor above this compute")
+    public_compute_h100e_per_academic: float = p(0.0, "H100e", 0.0,
+                                                 source="policy lever (e.g. NAIRR)")
+    noncompete_penalty: float = p(0.0, "utils", 0.0, 100.0, source="policy lever")
+    buyback_share: float = p(0.1, "1 (of vested equity)", **PROB,
+                             source="OpenAI tender offer 2024 (secondary)")
+    buyback_interval_months: int = p(12, "months", 1, 1200, source="assumption")
+    buyback_min_valuation_usd: float = p(1.0e9, "USD", 0.0, source="assumption")
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """All parameters of one simulation run.
+
+    ``seed`` is the root of every random stream; ``steps`` the horizon in months.
+    """
+
+    seed: int = p(20151, "1", 0, 2**63 - 1, source="fixed default seed")
+    steps: int = p(120, "months", 1, 100_000, source="model-spec: 10 years")
+    scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    labs: LabParams = field(default_factory=LabParams)
+    clouds: CloudParams = field(default_factory=CloudParams)
+    startups: StartupParams = field(default_factory=StartupParams)
+    talent: TalentParams = field(default_factory=TalentParams)
+    capital: CapitalParams = field(default_factory=CapitalParams)
+    safety: SafetyParams = field(default_factory=SafetyParams)
+    incidents: IncidentParams = field(default_factory=IncidentParams)
+    knowledge: KnowledgeParams = field(default_factory=KnowledgeParams)
+    partnership: PartnershipParams = field(default_factory=PartnershipParams)
+    downstream: DownstreamParams = field(default_factory=DownstreamParams)
+    governance: GovernanceParams = field(default_factory=GovernanceParams)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_value(key: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
+    """Coerce and check one leaf value; raise ParamError naming ``key`` on failure."""
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ParamError(f"{key}={value!r}: expected a boolean (true/false)")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ParamError(f"{key}={value!r}: expected an integer")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamError(f"{key}={value!r}: expected a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParamError(f"{key}={value!r}: expected a finite number")
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ParamError(f"{key}={value!r}: expected a string")
+    lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ParamError(f"{key}={value!r}: unknown name; allowed: {', '.join(choices)}")
+    if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
+        rel = ">" if meta.get("lo_open") else ">="
+        bound = f"{rel} {lo}" + (f" and <= {hi}" if hi is not None else "")
+        raise ParamError(f"{key}={value!r}: must be {bound}")
+    if hi is not None and value > hi:
+        bound = f"<= {hi}" + (f" and >= {lo}" if lo is not None else "")
+        raise ParamError(f"{key}={value!r}: must be {bound}")
+    return value
+
+
+def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ParamError(f"{prefix or 'config'}={data!r}: expected a mapping of parameters")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        where = prefix or "top level"
+        raise ParamError(
+            f"{prefix + '.' if prefix else ''}{unknown[0]}: unknown key in {where}; "
+            f"allowed: {', '.join(sorted(known))}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        key = f"{prefix}.{name}" if prefix else name
+        tp = hints[name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = _build(tp, value, key)
+        else:
+            kwargs[name] = _check_value(key, value, tp, known[name].metadata)
+    obj = cls(**kwargs)
+    for f in dataclasses.fields(cls):
+        if f.name not in data and not dataclasses.is_dataclass(hints[f.name]):
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            _check_value(key, getattr(obj, f.name), hints[f.name], f.metadata)
+    return obj
+
+
+def _cross_check(params: SimParams) -> None:
+    sc = params.scenario
+    if sc.n_inhouse_labs > sc.n_labs:
+        raise ParamError(
+            f"scenario.n_inhouse_labs={sc.n_inhouse_labs}: must be <= scenario.n_labs={sc.n_labs}"
+        )
+    if sc.n_inhouse_labs > 0 and sc.n_big_clouds == 0:
+        raise ParamError(
+            f"scenario.n_inhouse_labs={sc.n_inhouse_labs}: in-house labs need an owner; "
+            "allowed: 0 when scenario.n_big_clouds=0"
+        )
+    if sc.n_big_clouds + sc.n_alt_clouds == 0:
+        raise ParamError("scenario.n_big_clouds=0 and scenario.n_alt_clouds=0: "
+                         "at least one cloud is required")
+
+
+def from_dict(data: Mapping[str, Any]) -> SimParams:
+    """Build validated :class:`SimParams` from a nested mapping.
+
+    Missing keys take their defaults; unknown keys, wrong types, values outside
+    their range and unknown choice names raise :class:`ParamError`.
+
+    Args:
+        data: Nested mapping, e.g. ``{"seed": 7, "talent": {"candidates": 12}}``.
+
+    Returns:
+        The validated, frozen parameters.
+
+    Raises:
+        ParamError: The first offending key, with its value and what is allowed.
+    """
+    params = _build(SimParams, data, "")
+    _cross_check(params)
+    return params
+
+
+def to_dict(params: Any) -> dict[str, Any]:
+    """Return parameters as a plain nested dict (tuples as lists)."""
+    return dataclasses.asdict(params)
+
+
+def replace(params: SimParams, **changes: Any) -> SimParams:
+    """Return a copy with dotted-key changes applied and validated.
+
+    Args:
+        params: Base parameters.
+        **changes: Keys with ``__`` for nesting, e.g. ``downstream__partner_share=0.5``.
+
+    Returns:
+        New validated parameters.
+    """
+    data = to_dict(params)
+    for dotted, value in changes.items():
+        parts = dotted.split("__")
+        node = data
+        for part in parts[:-1]:
+            if part not in node or not isinstance(node[part], dict):
+                raise ParamError(f"{'.'.join(parts)}: unknown key")
+            node = node[part]
+        if parts[-1] not in node:
+            raise ParamError(f"{'.'.join(parts)}: unknown key")
+        node[parts[-1]] = value
+    return from_dict(data)
+
+
+def iter_fields(cls: type = SimParams, prefix: str = "") -> typing.Iterator[tuple[str, Any, dict]]:
+    """Yield ``(dotted_key, default, metadata)`` for every leaf parameter.
+
+    Args:
+        cls: Dataclass to walk.
+        prefix: Dotted prefix for nested classes.
+
+    Yields:
+        One tuple per leaf parameter.
+    """
+    hints = typing.get_type_hints(cls)
+    default = cls()
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}.{f.name}" if prefix else f.name
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from iter_fields(hints[f.name], key)
+        else:
+            yield key, getattr(default, f.name), dict(f.metadata)
+
+
+__all__ = [
+    "CapitalParams", "CloudParams", "DownstreamParams", "GovernanceParams", "IncidentParams",
+    "KnowledgeParams", "LabParams", "ParamError", "PartnershipParams", "SafetyParams",
+    "ScenarioParams", "SimParams", "StartupParams", "TalentParams", "from_dict", "iter_fields",
+    "replace", "to_dict",
+]

@@ -1,0 +1,115 @@
+"""What one simulation run returns: time series, summary scalars and flows.
+
+Time series and end-of-run scalars are kept apart (AgentPy's ``record`` and
+``report``). Names are the model-spec outcome metrics plus a few calibration
+series; their definitions are in :mod:`sim.metrics` and ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Organisation kinds used in the flow matrix, in this order.
+FLOW_KINDS: tuple[str, ...] = ("academia", "lab", "startup", "hyperscaler", "entry", "exit")
+
+#: Time-series metrics: one value per month, in this column order.
+TIMESERIES_METRICS: tuple[str, ...] = (
+    "frontier_capability",
+    "leader_gap_oom",
+    "contenders",
+    "safety_share_mean",
+    "incident_count",
+    "incident_prob",
+    "compute_hhi",
+    "capability_share_hhi",
+    "talent_hhi_top_decile",
+    "academia_share_top_decile",
+    "moves_academia_to_industry",
+    "moves_startup_to_lab",
+    "lab_spinouts",
+    "openness_mean",
+    "startups_alive",
+    "startup_partnered_share",
+    "compute_price_usd_per_h100e_hour",
+    "frontier_training_compute_log10_flop",
+    "public_knowledge_oom",
+    "industry_share_new_phds",
+    "big3_cloud_share",
+    "researchers_active",
+    "upstream_deals_active",
+    "ai_market_usd_per_month",
+    "capital_supply_usd_per_month",
+)
+
+#: Summary metrics: one scalar per run (``None`` where undefined), in this order.
+SUMMARY_METRICS: tuple[str, ...] = (
+    "frontier_capability",
+    "capability_growth_oom_per_year",
+    "leader_gap_oom",
+    "contenders",
+    "safety_share_mean",
+    "incident_count",
+    "incident_prob",
+    "compute_hhi",
+    "capability_share_hhi",
+    "talent_hhi_top_decile",
+    "academia_share_top_decile",
+    "moves_academia_to_industry",
+    "moves_startup_to_lab",
+    "lab_spinouts",
+    "openness_mean",
+    "startups_alive",
+    "startup_partnered_share",
+    "compute_price_usd_per_h100e_hour",
+    "time_to_threshold_months",
+    "training_compute_growth_per_year",
+    "public_knowledge_oom",
+    "follower_capability_growth_oom_per_year",
+    "industry_share_new_phds_start",
+    "industry_share_new_phds_end",
+    "big3_cloud_share",
+    "startup_survival",
+    "partner_lab_capital_share",
+    "upstream_deals",
+)
+
+
+@dataclass
+class Results:
+    """Outputs of one run.
+
+    Attributes:
+        seed: Root seed of the run.
+        timeseries: Metric name -> array of shape ``(steps,)``; names in
+            :data:`TIMESERIES_METRICS`.
+        summary: Metric name -> float, int or ``None``; names in :data:`SUMMARY_METRICS`.
+        flows: Researcher moves, shape ``(years, K, K)`` indexed by
+            ``[year, from_kind, to_kind]`` over :data:`FLOW_KINDS`; year 0 is the
+            first 12 months of the run (the last year may be partial).
+        lab_names: Name of each lab, in column order of ``lab_capability``.
+        lab_capability: Capability ``C`` (log10 effective FLOP) per month and lab,
+            shape ``(steps, n_labs)``.
+        lab_safety: Safety share ``s`` per month and lab, shape ``(steps, n_labs)``.
+        start_year: Calendar year of month 0.
+        phase_seconds: Wall time spent in each phase of the step, in seconds.
+    """
+
+    seed: int
+    timeseries: dict[str, np.ndarray]
+    summary: dict[str, float | int | None]
+    flows: np.ndarray
+    lab_names: list[str]
+    lab_capability: np.ndarray
+    lab_safety: np.ndarray
+    start_year: int
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    def flow_rows(self) -> list[tuple[int, str, str, int]]:
+        """Return the flow matrix as ``(year, from_kind, to_kind, moves)`` rows, zeros omitted."""
+        years, src, dst = np.nonzero(self.flows)
+        return [
+            (int(y), FLOW_KINDS[a], FLOW_KINDS[b], int(self.flows[y, a, b]))
+            for y, a, b in zip(years, src, dst, strict=True)
+        ]
