@@ -80,28 +80,29 @@ class ScenarioParams:
 class LabParams:
     """Frontier labs: compute use, research productivity and dispositions."""
 
-    initial_capability_oom: float = p(22.5, "log10 effective FLOP", 0.0, 60.0,
-                                      source="Epoch AI: 2015 frontier ~1e22-1e23 FLOP")
-    initial_capability_spread_oom: float = p(0.6, "OOM", 0.0, 10.0, source="assumption")
+    initial_alg_spread_oom: float = p(0.6, "OOM", 0.0, 10.0,
+                                      source="assumption: spread of initial capability")
     initial_cash_usd: float = p(3.0e8, "USD", 0.0, source="assumption (OpenAI 2015 pledge ~1e9)")
     initial_cash_spread: float = p(0.5, "1 (lognormal sigma)", 0.0, 5.0, source="assumption")
     initial_staff_share: float = p(0.12, "1", **PROB,
                                    source="assumption; share of workforce at labs in 2015")
     train_share: float = p(0.5, "1", 0.0, 1.0, lo_open=True,
                            source="assumption; Epoch AI training vs inference split")
-    run_months: float = p(3.0, "months", 0.0, 60.0, lo_open=True,
-                          source="Epoch AI: frontier runs last ~3 months")
+    run_months: float = p(1.5, "months", 0.0, 60.0, lo_open=True,
+                          source="Epoch AI: training runs of 2015 lasted weeks")
+    run_months_growth_per_year: float = p(0.26, "1/year", 0.0, 5.0,
+                                          source="Epoch AI: run length grows ~1.26x/yr")
     flop_per_h100e_month: float = p(1.0e21, "FLOP", 0.0, lo_open=True,
                                     source="H100 989 TFLOP/s x 40% utilisation x 730 h")
     cash_burn_share: float = p(0.08, "1/month", 0.0, 1.0, lo_open=True,
                                source="assumption: labs spend ~1/12 of cash per month")
     compute_budget_share: float = p(0.8, "1", **PROB,
                                     source="assumption; compute dominates lab spending")
-    alg_rate_oom_per_month: float = p(0.035, "OOM/month", 0.0, 1.0,
+    alg_rate_oom_per_month: float = p(0.04, "OOM/month", 0.0, 1.0,
                                       source="Ho et al. 2024: algorithmic progress ~3x/yr")
-    research_returns: float = p(0.5, "1 (elasticity)", 0.0, 1.0,
+    research_returns: float = p(0.25, "1 (elasticity)", 0.0, 1.0,
                                 source="assumption: diminishing returns to research effort")
-    research_ref_skill: float = p(300.0, "skill units", 0.0, lo_open=True, source="assumption")
+    research_ref_skill: float = p(1000.0, "skill units", 0.0, lo_open=True, source="assumption")
     absorb_half_skill: float = p(50.0, "skill units", 0.0, lo_open=True,
                                  source="Cohen & Levinthal 1990 absorptive capacity (form)")
     s_base_mean: float = p(0.25, "1", **PROB, source="assumption")
@@ -122,7 +123,7 @@ class CloudParams:
     """Hyperscalers (big) and alternative clouds: capacity, capex and price."""
 
     big_capacity_h100e: float = p(3000.0, "H100e", 0.0, source="assumption (2015 AI capacity)")
-    alt_capacity_h100e: float = p(900.0, "H100e", 0.0, source="assumption; Synergy shares")
+    alt_capacity_h100e: float = p(1500.0, "H100e", 0.0, source="assumption; Synergy shares")
     big_base_revenue_usd: float = p(1.5e9, "USD/month", 0.0,
                                     source="Synergy: cloud market 2015 ~$5B/month in total")
     big_ai_budget_share: float = p(0.02, "1", **PROB,
@@ -131,6 +132,9 @@ class CloudParams:
                                                 source="Synergy: cloud market +20-30%/yr")
     big_initial_cash_usd: float = p(2.0e10, "USD", 0.0, source="assumption")
     alt_initial_cash_usd: float = p(5.0e8, "USD", 0.0, source="assumption")
+    hw_cost_usd_per_h100e: float = p(4.0e5, "USD per H100e", 0.0, lo_open=True,
+                                     source="H100 ~$30k (2023) deflated by 1.4x/yr to 2015")
+    hw_life_months: float = p(60.0, "months", 0.0, lo_open=True, source="assumption")
     price_usd_per_h100e_hour: float = p(25.0, "USD/(H100e h)", 0.0, lo_open=True,
                                         source="2024 H100 ~$2/h deflated by hardware trend")
     alt_price_premium: float = p(0.0, "1", -0.9, 5.0,
@@ -158,6 +162,8 @@ class CloudParams:
 class StartupParams:
     """Downstream startups: founding, funding, costs, exits."""
 
+    funding_success: float = p(0.5, "1", **PROB,
+                               source="assumption: share of rounds closed by the best startup")
     founding_rate_per_month: float = p(2.5, "startups/month", 0.0,
                                        source="assumption (base rate, not spin-outs)")
     initial_cash_usd: float = p(4.0e6, "USD", 0.0, source="assumption: seed rounds")
@@ -187,8 +193,8 @@ class TalentParams:
     search_tenure_months: float = p(24.0, "months", 0.0, lo_open=True, source="assumption")
     search_wealth_usd: float = p(2.0e6, "USD", 0.0, lo_open=True, source="assumption")
     candidates: int = p(8, "employers", 1, 1000, source="assumption (limited search)")
-    b_wage: float = p(1.5, "utils per log USD", 0.0, 100.0, source="assumption")
-    b_compute: float = p(0.3, "utils per log H100e", 0.0, 100.0, source="assumption")
+    b_wage: float = p(1.0, "utils per log USD", 0.0, 100.0, source="assumption")
+    b_compute: float = p(0.15, "utils per log H100e", 0.0, 100.0, source="assumption")
     b_prestige: float = p(1.5, "utils", 0.0, 100.0, source="assumption")
     b_safety: float = p(1.0, "utils", 0.0, 100.0, source="assumption")
     b_openness: float = p(1.5, "utils", 0.0, 100.0, source="assumption")
@@ -203,12 +209,17 @@ class TalentParams:
                                                source="assumption (2015 academic GPUs)")
     academic_hiring_share: float = p(0.25, "1/year", 0.0, 5.0,
                                      source="assumption: academic posts per head per year")
+    academia_safety: float = p(0.5, "1", **PROB, source="assumption: safety culture of academia")
+    academia_openness: float = p(1.0, "1", **PROB, source="academia publishes")
+    startup_safety: float = p(0.2, "1", **PROB, source="assumption")
+    startup_openness: float = p(0.4, "1", **PROB, source="assumption")
+    startup_prestige: float = p(0.2, "1", **PROB, source="assumption")
     skill_salary_elasticity: float = p(0.7, "1", 0.0, 5.0, source="assumption")
     vesting_months: int = p(48, "months", 1, 600, source="industry practice: 4-year vesting")
     savings_share: float = p(0.3, "1", **PROB, source="assumption")
-    spinout_rate_per_month: float = p(0.0015, "1/month", **PROB,
+    spinout_rate_per_month: float = p(0.0005, "1/month", **PROB,
                                       source="assumption; Gofman & Jin 2024 (founding)")
-    spinout_wealth_usd: float = p(1.5e6, "USD", 0.0, lo_open=True, source="assumption")
+    spinout_wealth_usd: float = p(3.0e6, "USD", 0.0, lo_open=True, source="assumption")
     hire_budget_share: float = p(0.02, "1/month", 0.0, 1.0,
                                  source="assumption: vacancies per head per month")
 
@@ -220,14 +231,16 @@ class CapitalParams:
     investor_usd_per_month: float = p(4.0e8, "USD/month", 0.0,
                                       source="assumption; AI VC ~$5B/yr in 2015 (CB Insights)")
     investor_growth_per_year: float = p(0.15, "1/year", -1.0, 5.0, source="assumption")
-    hype_elasticity: float = p(0.35, "OOM per OOM", 0.0, 5.0,
+    hype_elasticity: float = p(0.1, "OOM per OOM", 0.0, 5.0,
                                source="assumption: capital follows frontier capability")
     lab_capital_share: float = p(0.6, "1", **PROB, source="assumption")
+    valuation_weight_exponent: float = p(0.5, "1", 0.0, 5.0,
+                                         source="assumption: investors spread bets")
     ai_market_usd_per_month: float = p(1.5e8, "USD/month", 0.0,
                                        source="assumption (2015 AI software revenue)")
-    market_elasticity: float = p(0.35, "OOM per OOM", 0.0, 5.0,
+    market_elasticity: float = p(0.15, "OOM per OOM", 0.0, 5.0,
                                  source="assumption: market grows with frontier capability")
-    market_logit_per_oom: float = p(3.0, "1/OOM", 0.0, 100.0, source="assumption")
+    market_logit_per_oom: float = p(1.0, "1/OOM", 0.0, 100.0, source="assumption")
     direct_market_share: float = p(0.6, "1", **PROB,
                                    source="assumption: labs' own products vs downstream")
     api_fee_share: float = p(0.3, "1", **PROB, source="assumption: API cost share")
@@ -307,8 +320,8 @@ class PartnershipParams:
     offer_top_k: int = p(4, "labs", 1, 1000, source="assumption: offers go to top labs")
     offer_prob_per_month: float = p(0.03, "1/month", **PROB, source="assumption")
     max_labs_per_hyperscaler: int = p(1, "labs", 1, 100, source="assumption")
-    need_ratio: float = p(1.0, "1", 0.0, 100.0,
-                          source="lab accepts when its compute need exceeds what it can buy")
+    need_ratio: float = p(2.0, "1 (of frontier compute)", 0.0, 100.0,
+                          source="assumption: labs aim at twice the frontier's compute")
 
 
 @dataclass(frozen=True)

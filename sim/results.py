@@ -71,7 +71,7 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "industry_share_new_phds_end",
     "big3_cloud_share",
     "startup_survival",
-    "partner_lab_capital_share",
+    "lab_partner_revenue_share",
     "upstream_deals",
 )
 

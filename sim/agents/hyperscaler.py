@@ -1,0 +1,94 @@
+"""Cloud providers: big hyperscalers (with strategic deals) and alternative clouds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+
+@dataclass
+class Contract:
+    """An upstream deal between a big hyperscaler and a lab.
+
+    Attributes:
+        lab_org: Organisation id of the lab.
+        cloud: The hyperscaler.
+        start_step: Month the deal was signed.
+        end_step: First month after the deal.
+        credits_usd: Remaining compute credits (USD at list price).
+        credit_discount: Discount of credits on the list price.
+        exclusive: Whether the lab must buy all compute from the partner.
+        equity_share: Equity acquired by the hyperscaler.
+    """
+
+    lab_org: int
+    cloud: Hyperscaler
+    start_step: int
+    end_step: int
+    credits_usd: float
+    credit_discount: float
+    exclusive: bool
+    equity_share: float
+
+
+class Hyperscaler(mesa.Agent):
+    """A cloud provider: capacity with a capex pipeline, a spot price, cash.
+
+    Attributes:
+        org_id: Organisation id in the ledger.
+        provider: Index among providers in the compute market.
+        name: Display name.
+        big: True for big hyperscalers, False for alternative clouds.
+        capacity_h100e: Installed capacity (H100e).
+        pipeline_h100e: Capacity on order, by months until arrival.
+        price_usd_per_hour: Spot price (USD per H100e-hour).
+        base_revenue_usd: Monthly operating profit of the non-AI business.
+        partners: Organisation ids of labs with an active deal.
+        demand_h100e: Demand addressed last month (served or not).
+        demand_history: Demand of the last 12 months, oldest first.
+        compute_revenue_usd: Compute revenue received last month.
+    """
+
+    def __init__(self, model: mesa.Model, org_id: int, provider: int, name: str, big: bool,
+                 capacity_h100e: float, price_usd_per_hour: float, base_revenue_usd: float,
+                 lag_months: int) -> None:
+        super().__init__(model)
+        self.org_id = org_id
+        self.provider = provider
+        self.name = name
+        self.big = big
+        self.capacity_h100e = capacity_h100e
+        self.pipeline_h100e = np.zeros(lag_months + 1)
+        self.price_usd_per_hour = price_usd_per_hour
+        self.base_revenue_usd = base_revenue_usd
+        self.partners: list[int] = []
+        self.demand_h100e = capacity_h100e
+        self.demand_history = np.full(12, capacity_h100e)
+        self.compute_revenue_usd = 0.0
+
+    def receive_capacity(self, depreciation_per_month: float) -> None:
+        """Depreciate installed capacity and add what arrives from the pipeline this month."""
+        self.capacity_h100e = self.capacity_h100e * (1.0 - depreciation_per_month)
+        self.capacity_h100e += self.pipeline_h100e[0]
+        self.pipeline_h100e[:-1] = self.pipeline_h100e[1:]
+        self.pipeline_h100e[-1] = 0.0
+
+    def capex_order_h100e(self, headroom: float, lag_months: int) -> float:
+        """Capacity to order now so that capacity meets expected demand after the lag.
+
+        Expected demand extrapolates the last year's demand growth (clipped to
+        [1, 10] per year) over the lag, plus a safety headroom.
+
+        Args:
+            headroom: Relative spare capacity aimed for.
+            lag_months: Months until ordered capacity arrives.
+
+        Returns:
+            Capacity to order (H100e, >= 0) before the budget limit.
+        """
+        old, new = self.demand_history[0], self.demand_history[-1]
+        growth = np.clip(new / old if old > 0 else 1.0, 1.0, 10.0)
+        expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom)
+        return max(0.0, expected - self.capacity_h100e - self.pipeline_h100e.sum())

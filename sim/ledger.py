@@ -1,0 +1,105 @@
+"""Double-entry ledger of money flows between organisations and outside accounts.
+
+Every change of an organisation's cash goes through :meth:`Ledger.transfer`,
+which debits one account and credits another, so that the sum of all
+organisations' cash plus the outside accounts (investors, customers,
+government, households, hardware vendors, suppliers) never changes. Amounts
+are USD. Per-step inflows and outflows of each organisation are recorded for
+the conservation checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Outside accounts, addressed by negative ids.
+EXTERNAL = ("investors", "customers", "government", "households", "hardware", "suppliers")
+INVESTORS, CUSTOMERS, GOVERNMENT, HOUSEHOLDS, HARDWARE, SUPPLIERS = (
+    -1, -2, -3, -4, -5, -6)
+
+
+class Ledger:
+    """Cash of organisations (ids >= 0) and balances of outside accounts (ids < 0).
+
+    Attributes:
+        cash_usd: Cash of each organisation.
+        external_usd: Balance of each outside account (starts at 0; sources go negative).
+        inflow_usd: This step's inflows per organisation.
+        outflow_usd: This step's outflows per organisation.
+        by_category_usd: Run totals of transfers by category.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.cash_usd = np.zeros(capacity)
+        self.inflow_usd = np.zeros(capacity)
+        self.outflow_usd = np.zeros(capacity)
+        self.external_usd = np.zeros(len(EXTERNAL))
+        self.by_category_usd: dict[str, float] = {}
+
+    def grow(self, capacity: int) -> None:
+        """Make room for organisations with ids below ``capacity``."""
+        if capacity <= self.cash_usd.size:
+            return
+        extra = capacity - self.cash_usd.size
+        self.cash_usd = np.concatenate([self.cash_usd, np.zeros(extra)])
+        self.inflow_usd = np.concatenate([self.inflow_usd, np.zeros(extra)])
+        self.outflow_usd = np.concatenate([self.outflow_usd, np.zeros(extra)])
+
+    def start_step(self) -> None:
+        """Reset the per-step flow records."""
+        self.inflow_usd[:] = 0.0
+        self.outflow_usd[:] = 0.0
+
+    def transfer(self, src: np.ndarray | int, dst: np.ndarray | int,
+                 amount_usd: np.ndarray | float, category: str) -> None:
+        """Move money from ``src`` to ``dst`` (arrays broadcast; negative ids are outside).
+
+        Args:
+            src: Paying account id(s).
+            dst: Receiving account id(s).
+            amount_usd: Non-negative amount(s).
+            category: Label for the run totals (e.g. ``"salaries"``).
+
+        Raises:
+            ValueError: A negative or non-finite amount.
+        """
+        if np.ndim(src) == 0 and np.ndim(dst) == 0 and np.ndim(amount_usd) == 0:
+            self._transfer_one(int(src), int(dst), float(amount_usd), category)
+            return
+        src_a, dst_a, amt = np.broadcast_arrays(
+            np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
+            np.asarray(amount_usd, dtype=float))
+        src_a, dst_a, amt = src_a.ravel(), dst_a.ravel(), amt.ravel()
+        if amt.size == 0:
+            return
+        if not np.all(np.isfinite(amt)) or (amt < 0).any():
+            raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
+        for ids, sign in ((src_a, -1.0), (dst_a, 1.0)):
+            org = ids >= 0
+            if org.any():
+                np.add.at(self.cash_usd, ids[org], sign * amt[org])
+                flow = self.outflow_usd if sign < 0 else self.inflow_usd
+                np.add.at(flow, ids[org], amt[org])
+            ext = ~org
+            if ext.any():
+                np.add.at(self.external_usd, -ids[ext] - 1, sign * amt[ext])
+        self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amt.sum()
+
+    def _transfer_one(self, src: int, dst: int, amount: float, category: str) -> None:
+        if not np.isfinite(amount) or amount < 0:
+            raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
+        if src >= 0:
+            self.cash_usd[src] -= amount
+            self.outflow_usd[src] += amount
+        else:
+            self.external_usd[-src - 1] -= amount
+        if dst >= 0:
+            self.cash_usd[dst] += amount
+            self.inflow_usd[dst] += amount
+        else:
+            self.external_usd[-dst - 1] += amount
+        self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amount
+
+    def total_usd(self) -> float:
+        """Sum of all organisations' cash and outside balances (constant: 0 plus initial cash)."""
+        return float(self.cash_usd.sum() + self.external_usd.sum())

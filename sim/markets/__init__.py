@@ -1,0 +1,1 @@
+"""Pure market-clearing functions over arrays: compute, talent, capital and the race."""

@@ -1,0 +1,224 @@
+"""Outcome metrics (model-spec "Outcome metrics"): pure functions and their collection.
+
+Time-series metrics are collected once per month by :func:`collect`; summary
+scalars are computed from the series at the end by :func:`summarize`. Money
+in USD, compute in H100e, capability in log10 effective FLOP (OOM).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.orgs import ACADEMIA, STARTUP
+from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS, Results
+
+if TYPE_CHECKING:
+    from sim.model import RaceModel
+
+K_ACAD, K_LAB, K_STARTUP, K_HYPER = (FLOW_KINDS.index(k) for k in
+                                     ("academia", "lab", "startup", "hyperscaler"))
+
+
+def hhi(amounts: np.ndarray) -> float:
+    """Herfindahl-Hirschman index ``sum(share^2)`` in [0, 1]; 0 for an empty or all-zero input."""
+    a = np.asarray(amounts, dtype=float)
+    total = a.sum()
+    if a.size == 0 or total <= 0:
+        return 0.0
+    share = a / total
+    return float((share * share).sum())
+
+
+def leader_gap(capability: np.ndarray) -> float:
+    """``C(1st) - C(2nd)`` in OOM; NaN with fewer than two labs (undefined)."""
+    if capability.size < 2:
+        return float("nan")
+    top = np.partition(capability, capability.size - 2)[-2:]
+    return float(top[1] - top[0])
+
+
+def contenders(capability: np.ndarray, window_oom: float) -> int:
+    """Number of labs within ``window_oom`` of the frontier."""
+    return int(np.count_nonzero(capability >= capability.max() - window_oom))
+
+
+def capability_weighted_mean(values: np.ndarray, capability: np.ndarray) -> float:
+    """Mean of ``values`` weighted by effective compute ``10^(C - C_max)``.
+
+    The weights are each lab's effective training compute relative to the
+    frontier, so labs near the frontier dominate (a plain C-weighting would be
+    nearly uniform because C is a logarithm).
+    """
+    w = 10.0 ** (capability - capability.max())
+    return float((w * values).sum() / w.sum())
+
+
+def top_decile_mask(skill: np.ndarray) -> np.ndarray:
+    """Mask of researchers at or above the 90th skill percentile."""
+    if skill.size == 0:
+        return np.zeros(0, dtype=bool)
+    return skill >= np.quantile(skill, 0.9)
+
+
+def slope_per_year(series: np.ndarray) -> float:
+    """Least-squares slope of a monthly series, per year; NaN below two points."""
+    y = np.asarray(series, dtype=float)
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return float("nan")
+    t = np.arange(y.size)[ok] / 12.0
+    return float(np.polyfit(t, y[ok], 1)[0])
+
+
+def first_crossing(series: np.ndarray, threshold: float) -> int | None:
+    """First month index at which ``series >= threshold``; None if never."""
+    hit = np.flatnonzero(np.asarray(series) >= threshold)
+    return int(hit[0]) if hit.size else None
+
+
+def allocate_series(steps: int) -> dict[str, np.ndarray]:
+    """Zeroed arrays for every time-series metric over ``steps`` months."""
+    return {name: np.zeros(steps) for name in TIMESERIES_METRICS}
+
+
+def collect(model: RaceModel) -> dict[str, float]:
+    """Compute this month's time-series metrics from the model state.
+
+    Args:
+        model: The model after the accounting phase.
+
+    Returns:
+        Metric name -> value for :data:`sim.results.TIMESERIES_METRICS`.
+    """
+    o, wf, sc = model.orgs, model.workforce, model.p.scenario
+    caps = model.capabilities()
+    s = np.array([lab.safety for lab in model.labs])
+    op = np.array([lab.openness for lab in model.labs])
+    compute = np.array([lab.compute_h100e for lab in model.labs])
+    rows = wf.active_rows()
+    emp = wf.employer[rows]
+    top = top_decile_mask(wf.skill[rows])
+    top_emp = emp[top]
+    flows = model.step_flows
+    industry = (K_LAB, K_STARTUP, K_HYPER)
+    st = o.ids(STARTUP)
+    capacity = np.array([h.capacity_h100e for h in model.clouds])
+    big = np.array([h.big for h in model.clouds])
+    grads, grad_industry = model.grad_history.sum(axis=0)
+    return {
+        "frontier_capability": float(caps.max()),
+        "leader_gap_oom": leader_gap(caps),
+        "contenders": contenders(caps, sc.lead_window_oom),
+        "safety_share_mean": capability_weighted_mean(s, caps),
+        "incident_count": model.incidents_month,
+        "incident_prob": float(-np.expm1(model.log_no_incident)),
+        "compute_hhi": hhi(compute),
+        "capability_share_hhi": hhi(model.market_share),
+        "talent_hhi_top_decile": hhi(np.bincount(top_emp, minlength=o.size)),
+        "academia_share_top_decile": float(np.mean(o.kind[top_emp] == ACADEMIA))
+        if top_emp.size else 0.0,
+        "moves_academia_to_industry": 12.0 * float(flows[K_ACAD, list(industry)].sum()),
+        "moves_startup_to_lab": 12.0 * float(flows[K_STARTUP, [K_LAB, K_HYPER]].sum()),
+        "lab_spinouts": model.spinouts_total,
+        "openness_mean": capability_weighted_mean(op, caps),
+        "startups_alive": st.size,
+        "startup_partnered_share": float(np.mean(o.mode[st] == 2)) if st.size else 0.0,
+        "compute_price_usd_per_h100e_hour": float(
+            np.average([h.price_usd_per_hour for h in model.clouds],
+                       weights=np.maximum(capacity, 1e-9))),
+        "frontier_training_compute_log10_flop": float(
+            np.log10(max(model.train_flop.max(), 1.0))),
+        "public_knowledge_oom": model.public_oom,
+        "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
+        "big3_cloud_share": float(capacity[big].sum() / capacity.sum()) if capacity.sum() else 0.0,
+        "researchers_active": rows.size,
+        "upstream_deals_active": sum(lab.contract is not None for lab in model.labs),
+        "ai_market_usd_per_month": model.ai_market_usd,
+        "capital_supply_usd_per_month": model.capital_supply_usd,
+    }
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def summarize(model: RaceModel) -> dict[str, float | int | None]:
+    """End-of-run summary scalars from the recorded series and model state.
+
+    Racing intensity (leader gap, contenders, safety, openness, concentration)
+    is averaged over the run; end states (academia's share of top talent,
+    prices, startups alive, cloud shares) average the last 12 months; counts
+    are totals; moves are means per year.
+
+    Args:
+        model: The model after its last step.
+
+    Returns:
+        Metric name -> value for :data:`sim.results.SUMMARY_METRICS` (None = undefined).
+    """
+    ts = model.series
+    last = slice(max(0, ts["frontier_capability"].size - 12), None)
+    lab_caps = model.lab_series[:, 0, :]
+    order = np.argsort(-lab_caps, axis=1)
+    followers = (np.take_along_axis(lab_caps, order[:, 1:], axis=1).mean(axis=1)
+                 if lab_caps.shape[1] > 1 else np.full(lab_caps.shape[0], np.nan))
+    first = slice(0, min(12, ts["frontier_capability"].size))
+    o = model.orgs
+    initial = o.initial[: o.size]
+    out: dict[str, float | int | None] = {
+        "frontier_capability": float(ts["frontier_capability"][-1]),
+        "capability_growth_oom_per_year": _finite_or_none(
+            slope_per_year(ts["frontier_capability"])),
+        "leader_gap_oom": _finite_or_none(float(np.mean(ts["leader_gap_oom"]))),
+        "contenders": float(np.mean(ts["contenders"])),
+        "safety_share_mean": float(np.mean(ts["safety_share_mean"])),
+        "incident_count": int(ts["incident_count"].sum()),
+        "incident_prob": float(ts["incident_prob"][-1]),
+        "compute_hhi": float(np.mean(ts["compute_hhi"])),
+        "capability_share_hhi": float(np.mean(ts["capability_share_hhi"])),
+        "talent_hhi_top_decile": float(np.mean(ts["talent_hhi_top_decile"][last])),
+        "academia_share_top_decile": float(np.mean(ts["academia_share_top_decile"][last])),
+        "moves_academia_to_industry": float(np.mean(ts["moves_academia_to_industry"])),
+        "moves_startup_to_lab": float(np.mean(ts["moves_startup_to_lab"])),
+        "lab_spinouts": int(model.spinouts_total),
+        "openness_mean": float(np.mean(ts["openness_mean"])),
+        "startups_alive": int(ts["startups_alive"][-1]),
+        "startup_partnered_share": float(np.mean(ts["startup_partnered_share"][last])),
+        "compute_price_usd_per_h100e_hour": float(
+            np.mean(ts["compute_price_usd_per_h100e_hour"][last])),
+        "time_to_threshold_months": first_crossing(ts["frontier_capability"],
+                                                   model.p.scenario.capability_threshold_oom),
+        "training_compute_growth_per_year": _finite_or_none(
+            10.0 ** slope_per_year(ts["frontier_training_compute_log10_flop"])),
+        "public_knowledge_oom": float(ts["public_knowledge_oom"][-1]),
+        "follower_capability_growth_oom_per_year": _finite_or_none(slope_per_year(followers)),
+        "industry_share_new_phds_start": float(np.mean(ts["industry_share_new_phds"][first])),
+        "industry_share_new_phds_end": float(np.mean(ts["industry_share_new_phds"][last])),
+        "big3_cloud_share": float(np.mean(ts["big3_cloud_share"][last])),
+        "startup_survival": float(np.mean(o.alive[: o.size][initial])) if initial.any()
+        else None,
+        "lab_partner_revenue_share": float(model.lab_partner_revenue_total
+                                           / model.lab_revenue_total)
+        if model.lab_revenue_total > 0 else 0.0,
+        "upstream_deals": int(model.deals_signed),
+    }
+    return {name: out[name] for name in SUMMARY_METRICS}
+
+
+def results(model: RaceModel) -> Results:
+    """Package a finished model run as :class:`sim.results.Results`."""
+    steps = model.t
+    years = int(np.ceil(steps / 12))
+    return Results(
+        seed=model.seed_value,
+        timeseries={k: v[:steps].copy() for k, v in model.series.items()},
+        summary=summarize(model),
+        flows=model.flows[:years].copy(),
+        lab_names=[lab.name for lab in model.labs],
+        lab_capability=model.lab_series[:steps, 0, :].copy(),
+        lab_safety=model.lab_series[:steps, 1, :].copy(),
+        start_year=model.p.scenario.start_year,
+        phase_seconds=dict(model.phase_seconds),
+    )

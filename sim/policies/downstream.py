@@ -1,0 +1,64 @@
+"""Downstream policies: how startups choose their model access mode.
+
+``share``: a configured share partners with a lab/hyperscaler (the sweep
+lever); of the others, ``api_share`` buy a lab's API and the rest use open
+models. ``profit``: each startup picks the mode with the highest expected
+profit plus Gumbel noise (logit choice).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.startup import API, OPEN, PARTNER
+from sim.policies import DOWNSTREAM
+
+if TYPE_CHECKING:
+    from sim.model import RaceModel
+
+
+@DOWNSTREAM.register("share")
+def by_share(model: RaceModel, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw access modes: partner with probability ``partner_share``, else API or open.
+
+    Args:
+        model: The model (parameters).
+        ids: Organisation ids of the deciding startups.
+        rng: Generator of the downstream component.
+
+    Returns:
+        Access mode per startup.
+    """
+    d = model.p.downstream
+    u = rng.random(ids.size)
+    v = rng.random(ids.size)
+    return np.where(u < d.partner_share, PARTNER, np.where(v < d.api_share, API, OPEN))
+
+
+@DOWNSTREAM.register("profit")
+def by_profit(model: RaceModel, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Choose the access mode with the highest expected profit (logit with Gumbel noise).
+
+    Expected log-profit of a mode is ``beta q_mode + log(1 - fee + cross_selling)``
+    where ``q_mode`` is the model quality the mode gives (open models lag the
+    frontier; partners get early access) and ``fee`` what is paid to the lab.
+
+    Args:
+        model: The model (parameters, frontier).
+        ids: Organisation ids of the deciding startups.
+        rng: Generator of the downstream component.
+
+    Returns:
+        Access mode per startup.
+    """
+    d, c = model.p.downstream, model.p.capital
+    front = model.frontier_oom()
+    quality = np.array([front - c.open_model_lag_oom, front,
+                        front + model.early_access_lead_oom()])
+    cross = d.cross_selling_share * (1.0 - d.hyperscaler_cut)
+    net = np.array([1.0, 1.0 - c.api_fee_share, 1.0 - d.partner_revenue_share + cross])
+    score = c.startup_logit_per_oom * quality + np.log(np.maximum(net, 1e-9))
+    noise = rng.gumbel(size=(ids.size, 3))
+    return np.argmax(score[None, :] + noise, axis=1).astype(np.int64)
