@@ -384,6 +384,13 @@ class RaceModel(mesa.Model):
         indep = np.array([lab.independent for lab in self.labs])
         lab_need = np.where(indep, new_val ** cp.valuation_weight_exponent, 0.0)
         lab_caps = np.where(indep, 0.5 * new_val, 0.0)
+        alt = [h for h in self.clouds if not h.big]
+        if alt:
+            need = np.array([max(h.demand_h100e - h.capacity_h100e, 0.0) + 0.1 * h.capacity_h100e
+                             for h in alt]) * self.hw_cost_usd()
+            money = allocate_capped(self.capital_supply_usd * cp.alt_cloud_capital_share, need,
+                                    need)
+            led.transfer(INVESTORS, np.array([h.org_id for h in alt]), money, "venture_capital")
         lab_money = allocate_capped(self.capital_supply_usd * cp.lab_capital_share,
                                     lab_need, lab_caps)
         led.transfer(INVESTORS, self.lab_org, lab_money, "venture_capital")
@@ -498,7 +505,7 @@ class RaceModel(mesa.Model):
         allowed = np.ones((n_b, n_p), dtype=bool)
         self.credit_price = np.zeros(n_b)
         cap = np.array([h.capacity_h100e for h in self.clouds])
-        attract = np.maximum(cap, 1e-9) / price ** 2
+        attract = np.sqrt(np.maximum(cap, 1e-9)) / price ** 4
         pick = self.rngs["compute"].choice(n_p, n_b, p=attract / attract.sum())
         salary_bill = o.headcount[buyers] * o.salary_usd[buyers] / 12.0
         for i, lab in enumerate(self.labs):

@@ -114,8 +114,8 @@ class LabParams:
     salary_usd: float = p(3.0e5, "USD/year", 0.0, lo_open=True,
                           source="press (secondary): lab pay 2015 level")
     salary_cash_elasticity: float = p(0.15, "1", 0.0, 2.0, source="assumption")
-    equity_grant_years: float = p(1.0, "years of salary", 0.0, 20.0,
-                                  source="assumption: 4-year grants")
+    equity_grant_years: float = p(2.0, "years of salary", 0.0, 20.0,
+                                  source="press (secondary): equity ~ half of lab pay")
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class TalentParams:
     savings_share: float = p(0.3, "1", **PROB, source="assumption")
     spinout_rate_per_month: float = p(0.0005, "1/month", **PROB,
                                       source="assumption; Gofman & Jin 2024 (founding)")
-    spinout_wealth_usd: float = p(3.0e6, "USD", 0.0, lo_open=True, source="assumption")
+    spinout_wealth_usd: float = p(1.0e6, "USD", 0.0, lo_open=True, source="assumption")
     hire_budget_share: float = p(0.02, "1/month", 0.0, 1.0,
                                  source="assumption: vacancies per head per month")
 
@@ -234,6 +234,8 @@ class CapitalParams:
     hype_elasticity: float = p(0.1, "OOM per OOM", 0.0, 5.0,
                                source="assumption: capital follows frontier capability")
     lab_capital_share: float = p(0.6, "1", **PROB, source="assumption")
+    alt_cloud_capital_share: float = p(0.15, "1", **PROB,
+                                       source="assumption; CoreWeave-type neocloud financing")
     valuation_weight_exponent: float = p(0.5, "1", 0.0, 5.0,
                                          source="assumption: investors spread bets")
     ai_market_usd_per_month: float = p(1.5e8, "USD/month", 0.0,

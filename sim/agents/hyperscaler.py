@@ -78,8 +78,8 @@ class Hyperscaler(mesa.Agent):
     def capex_order_h100e(self, headroom: float, lag_months: int) -> float:
         """Capacity to order now so that capacity meets expected demand after the lag.
 
-        Expected demand extrapolates the last year's demand growth (clipped to
-        [1, 10] per year) over the lag, plus a safety headroom.
+        Expected demand extrapolates the last year's demand growth (three-month
+        means, clipped to [1, 4] per year) over the lag, plus a safety headroom.
 
         Args:
             headroom: Relative spare capacity aimed for.
@@ -88,7 +88,7 @@ class Hyperscaler(mesa.Agent):
         Returns:
             Capacity to order (H100e, >= 0) before the budget limit.
         """
-        old, new = self.demand_history[0], self.demand_history[-1]
-        growth = np.clip(new / old if old > 0 else 1.0, 1.0, 10.0)
+        old, new = self.demand_history[:3].mean(), self.demand_history[-3:].mean()
+        growth = np.clip(new / old if old > 0 else 1.0, 1.0, 4.0)
         expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom)
         return max(0.0, expected - self.capacity_h100e - self.pipeline_h100e.sum())
