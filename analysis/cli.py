@@ -1,0 +1,131 @@
+"""Command line ``race-analyze SWEEP_DIR``: build the HTML report of a sweep.
+
+A thin layer over the Python API (:func:`analysis.load.load_sweep`,
+:func:`analysis.report.build_report`). Only ``argparse`` and ``pathlib`` are
+imported at start-up, so ``--help`` answers at once; pandas, scipy and
+matplotlib load when a report is built. If ``runs.csv`` is missing, it is
+first aggregated from the job folders with ``analysis.aggregate.aggregate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis.errors import SweepError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``race-analyze``."""
+    parser = argparse.ArgumentParser(
+        prog="race-analyze",
+        description=(
+            "Analyse a sweep directory: tables of outcome statistics, paired effects "
+            "against a baseline, Sobol indices (Saltelli designs), researcher flows, "
+            "figures, and a self-contained HTML report in SWEEP_DIR/report/index.html."
+        ),
+    )
+    parser.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
+                        help="sweep directory (sweep.yaml, runs.csv, timeseries.csv, ...)")
+    parser.add_argument("--metrics", nargs="+", metavar="METRIC",
+                        help="metrics to analyse (summary or time-series names; default: "
+                             "a set of racing, safety, concentration and brain-drain metrics)")
+    parser.add_argument("--baseline", metavar="POINT",
+                        help="baseline point: a job id or key=value[,key=value] "
+                             "(default: the first job)")
+    parser.add_argument("--format", choices=("png", "svg", "pdf"), default="png",
+                        dest="fmt", help="figure format (default: png)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="report folder (default: SWEEP_DIR/report)")
+    parser.add_argument("--threshold", action="append", default=[], metavar="METRIC=VALUE",
+                        help="level for the exceedance heatmap of a summary metric, in its "
+                             "units (repeatable; default: median of all runs)")
+    parser.add_argument("--n-resamples", type=int, default=4999, metavar="N",
+                        help="bootstrap resamples per confidence interval (default: 4999)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="base seed of the bootstraps (default: 0)")
+    return parser
+
+
+def parse_thresholds(items: Sequence[str]) -> dict[str, float]:
+    """Parse ``METRIC=VALUE`` options into a mapping.
+
+    Args:
+        items: Option values such as ``"compute_hhi=0.3"``.
+
+    Returns:
+        Metric -> threshold in the metric's units.
+
+    Raises:
+        SweepError: An item is not ``METRIC=number``.
+    """
+    thresholds = {}
+    for item in items:
+        metric, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError(item)
+            thresholds[metric.strip()] = float(value)
+        except ValueError as exc:
+            raise SweepError(f"--threshold {item!r}: expected METRIC=number") from exc
+    return thresholds
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Load the sweep (aggregating job folders if needed) and write its report.
+
+    Args:
+        args: Parsed command-line options.
+
+    Returns:
+        Path of the written ``index.html``.
+    """
+    sweep_dir: Path = args.sweep_dir
+    if not sweep_dir.is_dir():
+        raise SweepError(f"{sweep_dir}: not a directory (expected a sweep directory)")
+    if not (sweep_dir / "runs.csv").is_file():
+        from analysis.aggregate import aggregate
+
+        aggregate(sweep_dir)
+    from analysis.load import load_sweep
+    from analysis.report import build_report
+
+    sweep = load_sweep(sweep_dir)
+    return build_report(
+        sweep,
+        args.out,
+        metrics=args.metrics,
+        baseline=args.baseline,
+        fmt=args.fmt,
+        thresholds=parse_thresholds(args.threshold),
+        n_resamples=args.n_resamples,
+        seed=args.seed,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``race-analyze``; return the exit status (0 ok, 2 invalid input).
+
+    Args:
+        argv: Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        Exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.n_resamples < 100:
+        parser.error("--n-resamples must be at least 100")
+    try:
+        index = run(args)
+    except SweepError as exc:
+        print(f"race-analyze: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
