@@ -855,7 +855,7 @@ class RaceModel(mesa.Model):
         other = np.minimum(p.startups.other_cost_usd_per_head * np.maximum(o.headcount[st], 1),
                            np.maximum(led.cash_usd[st], 0.0))
         led.transfer(st, SUPPLIERS, other, "startup_costs")
-        self._vest_and_grow(rows)
+        self._vest_and_grow()
         self._acquisitions()
         self._exits()
         n_new = int(self.rngs["accounting"].poisson(p.startups.founding_rate_per_month))
@@ -868,17 +868,24 @@ class RaceModel(mesa.Model):
         return (o.headcount[st] * o.salary_usd[st] / 12.0
                 + np.maximum(o.headcount[st], 1) * self.p.startups.other_cost_usd_per_head)
 
-    def _vest_and_grow(self, rows: np.ndarray) -> None:
+    def _vest_and_grow(self) -> None:
+        """Grow staff equity with the employer's valuation, vest it linearly, add tenure.
+
+        Works on whole-array views (retired rows are updated too, harmlessly:
+        they are never read again), which avoids gathers over the workforce.
+        """
         wf, o = self.workforce, self.orgs
-        g = o.valuation_growth[wf.employer[rows]]
-        wf.unvested_equity_usd[rows] *= g
-        wf.vested_equity_usd[rows] *= g
-        left = np.maximum(1.0, self.p.talent.vesting_months - wf.tenure_months[rows])
-        vest = np.where(wf.tenure_months[rows] < self.p.talent.vesting_months,
-                        wf.unvested_equity_usd[rows] / left, wf.unvested_equity_usd[rows])
-        wf.unvested_equity_usd[rows] -= vest
-        wf.vested_equity_usd[rows] += vest
-        wf.tenure_months[rows] += 1.0
+        n = wf.size
+        g = o.valuation_growth[wf.employer[:n]]
+        unvested, vested, tenure = (wf.unvested_equity_usd[:n], wf.vested_equity_usd[:n],
+                                    wf.tenure_months[:n])
+        unvested *= g
+        vested *= g
+        months = self.p.talent.vesting_months
+        vest = np.where(tenure < months, unvested / np.maximum(1.0, months - tenure), unvested)
+        unvested -= vest
+        vested += vest
+        tenure += 1.0
 
     def _acquisitions(self) -> None:
         o, led, rng, wf = self.orgs, self.ledger, self.rngs["accounting"], self.workforce
