@@ -46,6 +46,9 @@ FLOW_TARGETS: tuple[str, ...] = ("academia", "lab", "startup", "hyperscaler", "e
 #: Most points shown in one per-point figure (more make labels unreadable).
 MAX_POINTS = 16
 
+#: Most panels the report puts in one small-multiples figure (fan charts, flows).
+MAX_PANELS = 9
+
 
 def _jobs(sweep: Sweep, jobs: Sequence[int] | None) -> list[int]:
     """Return the requested jobs (default: all), checked, at most :data:`MAX_POINTS`."""

@@ -339,7 +339,7 @@ def read_csv_checked(path: Path) -> pd.DataFrame:
         path: The CSV file.
 
     Returns:
-        The table (empty cells as NaN).
+        The table (empty cells and ``nan`` as NaN; other text stays text).
 
     Raises:
         SweepError: The file is missing, empty, truncated or unparsable.
@@ -353,7 +353,7 @@ def read_csv_checked(path: Path) -> pd.DataFrame:
         raise SweepError(f"{path}: truncated (the last line has no line end)")
     _check_field_counts(path, raw)
     try:
-        return pd.read_csv(io.BytesIO(raw), keep_default_na=True, na_values=[""])
+        return pd.read_csv(io.BytesIO(raw), keep_default_na=False, na_values=["", "nan", "NaN"])
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise SweepError(f"{path}: cannot be parsed as CSV: {exc}") from exc
 

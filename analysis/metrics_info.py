@@ -39,7 +39,7 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "leader_gap_oom": MetricInfo("Leader gap", "OOM"),
     "contenders": MetricInfo("Contenders", "labs"),
     "safety_share_mean": MetricInfo("Safety share (capability-weighted)", "1"),
-    "incident_count": MetricInfo("Incidents", "count"),
+    "incident_count": MetricInfo("Incidents", "incidents", ts_unit="incidents/month"),
     "incident_prob": MetricInfo("P(at least one incident)", "1"),
     "compute_hhi": MetricInfo("Compute concentration (HHI)", "1"),
     "capability_share_hhi": MetricInfo("Market-share concentration (HHI)", "1"),
@@ -62,7 +62,7 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "industry_share_new_phds_end": MetricInfo("Industry share of new PhDs (end)", "1"),
     "big3_cloud_share": MetricInfo("Big-3 cloud share", "1"),
     "startup_survival": MetricInfo("Startup survival", "1"),
-    "partner_lab_capital_share": MetricInfo("Partner labs' capital share", "1"),
+    "lab_partner_revenue_share": MetricInfo("Lab revenue via partners", "1"),
     "upstream_deals": MetricInfo("Upstream deals", "deals"),
     "frontier_training_compute_log10_flop": MetricInfo(
         "Frontier training compute", "log10 FLOP"),

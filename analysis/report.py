@@ -10,11 +10,15 @@ removed first, so the folder lists exactly what the page shows.
 
 Which figures appear depends on the sweep:
 
-* per-point distributions, paired effects and fan charts when the sweep has
-  at most :data:`~analysis.figures.MAX_POINTS` points (otherwise fan charts
-  and flows show the baseline and evenly spaced points, and per-parameter
-  scatter plots replace the distributions);
+* per-point distributions when the sweep has at most
+  :data:`~analysis.figures.MAX_POINTS` points; scatter plots of the
+  per-point median against each parameter for sampled designs (``lhs``,
+  ``sobol``) and for sweeps with more points; figures of paired
+  effects show up to :data:`~analysis.figures.MAX_POINTS` points, fan charts
+  and flows up to :data:`~analysis.figures.MAX_PANELS` (the baseline and
+  evenly spaced others, said in a note);
 * heatmaps when the points form a full grid over two parameters;
+* paired effects against the baseline for grids (not for sampled designs);
 * Sobol indices when ``design.kind`` is ``sobol`` (a design that does not
   have the Saltelli layout is reported, not fatal);
 * researcher flows always.
@@ -60,6 +64,9 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "incident_prob",
     "time_to_threshold_months",
 )
+
+#: Design kinds whose points are sampled (no lever values chosen by the user).
+SAMPLED_DESIGNS: tuple[str, ...] = ("lhs", "sobol")
 
 #: Most points for which per-point tables are written (beyond: pooled summary only).
 MAX_TABLE_POINTS = 60
@@ -150,16 +157,22 @@ def _definition_text(definition: Mapping[str, Any]) -> str:
     return yaml.safe_dump(shown, sort_keys=False, default_flow_style=False)
 
 
-def _figure_jobs(sweep: Sweep, baseline: int) -> tuple[list[int], str]:
-    """Return the points shown in per-point figures and a note when some are left out."""
+def _select_jobs(sweep: Sweep, baseline: int, limit: int) -> list[int]:
+    """Return all jobs, or the baseline and evenly spaced others up to ``limit`` jobs."""
     jobs = sweep.jobs
-    if len(jobs) <= figures.MAX_POINTS:
-        return jobs, ""
-    picks = np.unique(np.linspace(0, len(jobs) - 1, figures.MAX_POINTS - 1).round().astype(int))
-    chosen = sorted({baseline, *(jobs[i] for i in picks)})[: figures.MAX_POINTS]
-    note = (f"{len(jobs)} points: per-point figures show the baseline and "
-            f"{len(chosen) - 1} evenly spaced points (jobs {', '.join(map(str, chosen))}).")
-    return chosen, note
+    if len(jobs) <= limit:
+        return jobs
+    others = [j for j in jobs if j != baseline]
+    picks = np.linspace(0, len(others) - 1, limit - 1).round().astype(int)
+    return sorted({baseline, *(others[i] for i in picks)})
+
+
+def _selection_note(sweep: Sweep, chosen: Sequence[int], what: str) -> str:
+    """Say which points a kind of figure shows when it cannot show them all."""
+    if len(chosen) == len(sweep.jobs):
+        return ""
+    return (f"{what} show the baseline and {len(chosen) - 1} evenly spaced of the "
+            f"{len(sweep.jobs)} points (jobs {', '.join(map(str, chosen))}).")
 
 
 def _clear(folder: Path, suffixes: Sequence[str]) -> None:
@@ -219,7 +232,8 @@ def build_report(
     (root / "tables").mkdir(exist_ok=True)
     page = _Page(root, fmt)
     labels = point_labels(sweep)
-    shown, shown_note = _figure_jobs(sweep, base)
+    shown = _select_jobs(sweep, base, figures.MAX_POINTS)
+    panels = _select_jobs(sweep, base, figures.MAX_PANELS)
     few = len(sweep.jobs) <= MAX_TABLE_POINTS
     stats_kw = {"n_resamples": n_resamples, "seed": seed}
 
@@ -229,8 +243,10 @@ def build_report(
                 + (", ".join(f"{k}={v:g}" for k, v in sorted((thresholds or {}).items()))
                    or "median of all runs"))
     page.add(f"<p>Analysis settings: {html.escape(settings)}.</p>")
-    if shown_note:
-        page.add(f'<p class="note">{html.escape(shown_note)}</p>')
+    for note in (_selection_note(sweep, shown, "Figures of paired effects"),
+                 _selection_note(sweep, panels, "Fan charts and flow figures")):
+        if note:
+            page.add(f'<p class="note">{html.escape(note)}</p>')
     if summary:
         _summary_section(page, sweep, summary, few, shown, stats_kw)
         if len(sweep.jobs) > 1:
@@ -240,8 +256,8 @@ def build_report(
         if sweep.design_kind == "sobol":
             _sobol_section(page, sweep, summary, stats_kw)
     if series:
-        _fan_section(page, sweep, series, shown)
-    _flow_section(page, sweep, shown, labels)
+        _fan_section(page, sweep, series, panels)
+    _flow_section(page, sweep, panels, labels)
     index = root / "index.html"
     index.write_text(_render(sweep, page), encoding="utf-8")
     return index
@@ -288,7 +304,7 @@ def _summary_section(
     page.add(f"<p>Statistics across seeds at {scope}: mean with its 95% bootstrap CI "
              "(BCa), median, 5% and 95% quantiles; n = non-null runs. "
              'CSV: <a href="tables/summary.csv">tables/summary.csv</a>.</p>')
-    sampled = len(sweep.jobs) > figures.MAX_POINTS or sweep.design_kind in ("lhs", "sobol")
+    sampled = len(sweep.jobs) > figures.MAX_POINTS or sweep.design_kind in SAMPLED_DESIGNS
     for metric in metrics:
         page.add(f"<h3>{html.escape(axis_label(metric))}</h3>")
         rows = table[table["metric"] == metric].drop(columns=["metric"])
@@ -309,9 +325,15 @@ def _effects_section(
     shown: list[int], stats_kw: dict[str, int],
 ) -> None:
     """Add paired effects against the baseline: table and per-seed difference figures."""
-    if not few:
+    reason = ""
+    if sweep.design_kind in SAMPLED_DESIGNS:
+        reason = (f"the {sweep.design_kind} design samples points at random; use the "
+                  "sensitivity and scatter figures (effects need a chosen lever point).")
+    elif not few:
+        reason = f"more than {MAX_TABLE_POINTS} points."
+    if reason:
         page.add('<h2 id="effects">Effects against the baseline</h2><p class="note">'
-                 f"Skipped: more than {MAX_TABLE_POINTS} points.</p>")
+                 f"Skipped: {html.escape(reason)}</p>")
         return
     page.add('<h2 id="effects">Effects against the baseline</h2>')
     table = effects_table(sweep, baseline, metrics, **stats_kw)

@@ -9,9 +9,10 @@ run, so this module applies the same estimators to the stored results:
   ``ST_i = mean((f_A - f_ABi)**2) / (2 V)``;
 
 with ``V`` the variance of ``f_A`` and ``f_B`` together, outputs centred on
-their mean first. Confidence intervals come from ``scipy.stats.bootstrap``
-over the ``N`` base rows (each resample keeps a row of A, of B and of every
-AB_i together).
+their mean first. Confidence intervals are percentile intervals from
+``scipy.stats.bootstrap`` over the ``N`` base rows (each resample keeps a row
+of A, of B and of every AB_i together); BCa is not used because its jackknife
+costs ``O(N^2 d)``.
 
 Required design (the sweep's ``design.kind`` is ``sobol``): ``N * (d + 2)``
 jobs for ``d`` swept numeric parameters, in job order
@@ -211,7 +212,7 @@ def sobol_indices_from_values(
 
     low, high = bootstrap_interval(
         (np.arange(n),), statistic, confidence_level, n_resamples,
-        rng if rng is not None else np.random.default_rng(0),
+        rng if rng is not None else np.random.default_rng(0), method="percentile",
     )
     result.update(first_low=low[:d], first_high=high[:d], total_low=low[d:], total_high=high[d:])
     return result

@@ -30,7 +30,7 @@ import pandas as pd
 from sim.results import SUMMARY_METRICS, TIMESERIES_METRICS
 
 #: Metrics that are left empty (null) in a run when their value exceeds this level.
-NULL_ABOVE: dict[str, float] = {"time_to_threshold_months": 100.8}
+NULL_ABOVE: dict[str, float] = {"time_to_threshold_months": 100.25}
 
 #: Typical level of each metric in the synthetic data (other metrics: 1.0).
 LEVELS: dict[str, float] = {
