@@ -350,9 +350,12 @@ def plot_paired_effects(
 def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     """Plot first-order and total Sobol indices of a metric as bars with CIs.
 
+    Total indices are left out when the table has none (given-data estimates).
+
     Args:
         sweep: The loaded sweep (for parameter names).
-        table: :func:`analysis.sensitivity.sobol_table` rows.
+        table: :func:`analysis.sensitivity.sobol_table` or
+            :func:`analysis.sensitivity.first_order_table` rows.
         metric: Summary metric in ``table``.
 
     Returns:
@@ -364,30 +367,34 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     names = short_names(sweep.params)
     params = list(rows["param"])
     x = np.arange(len(params))
+    kinds = [("first", "first order S_i", "#0072B2")]
+    if np.isfinite(rows["total"].to_numpy()).any():
+        kinds.append(("total", "total ST_i", "#E69F00"))
     fig = new_figure(max(4.5, 1.2 * len(params) + 2.0), 3.6)
     ax = fig.subplots()
-    width = 0.38
-    for offset, key, label, color in ((-width / 2, "first", "first order S_i", "#0072B2"),
-                                      (width / 2, "total", "total ST_i", "#E69F00")):
+    width = 0.76 / len(kinds)
+    for k, (key, label, color) in enumerate(kinds):
         value = rows[key].to_numpy()
         low, high = rows[f"{key}_low"].to_numpy(), rows[f"{key}_high"].to_numpy()
         err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.bar(x + offset, np.nan_to_num(value), width, color=color, label=label,
-               yerr=err, capsize=3, error_kw={"linewidth": 1.0})
+        ax.bar(x + (k - (len(kinds) - 1) / 2) * width, np.nan_to_num(value), width,
+               color=color, label=label, yerr=err, capsize=3, error_kw={"linewidth": 1.0})
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     tilt = len(params) > 4
     ax.set_xticks(x, [names.get(p, p) for p in params], rotation=20 if tilt else 0,
                   ha="right" if tilt else "center")
     ax.set_ylabel("Sobol index [1]")
     ax.set_xlabel("Swept parameter")
-    top = np.nanmax(np.concatenate([rows["first_high"], rows["total_high"], [1.0]]))
-    ax.set_ylim(min(0.0, np.nanmin(np.concatenate([rows["first_low"], [0.0]]))) - 0.05,
-                max(1.05, top + 0.05))
+    bounds = rows[[f"{key}_{end}" for key, _, _ in kinds for end in ("low", "high")]]
+    bounds = bounds.to_numpy(dtype=float)
+    finite = bounds[np.isfinite(bounds)]
+    ax.set_ylim(min(0.0, finite.min() if finite.size else 0.0) - 0.05,
+                max(1.05, (finite.max() if finite.size else 0.0) + 0.05))
     constant = not np.any(np.isfinite(rows["first"].to_numpy()))
-    note = " (output constant: indices undefined)" if constant else ""
-    ax.set_title(f"Sensitivity of {metric_info(metric).label} "
-                 f"(N = {int(rows['n_base'].iloc[0])}, 95% bootstrap CI){note}")
+    note = ", output constant: undefined" if constant else ""
+    ax.set_title(f"Sensitivity of {metric_info(metric).label}\n({rows['method'].iloc[0]}, "
+                 f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})")
     ax.legend(frameon=False, loc="upper right")
     return fig
 

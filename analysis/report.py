@@ -19,8 +19,9 @@ Which figures appear depends on the sweep:
   evenly spaced others, said in a note);
 * heatmaps when the points form a full grid over two parameters;
 * paired effects against the baseline for grids (not for sampled designs);
-* Sobol indices when ``design.kind`` is ``sobol`` (a design that does not
-  have the Saltelli layout is reported, not fatal);
+* Sobol indices for sampled designs (``lhs``, ``sobol``): first-order and
+  total indices when the points have the Saltelli layout, otherwise
+  first-order indices from the points alone (see :mod:`analysis.sensitivity`);
 * researcher flows always.
 """
 
@@ -39,7 +40,7 @@ from analysis import figures
 from analysis.errors import SweepError
 from analysis.load import Sweep, check_metrics, point_labels, resolve_baseline
 from analysis.metrics_info import FLOW_UNIT, axis_label, metric_info, metric_unit
-from analysis.sensitivity import saltelli_blocks, sobol_table
+from analysis.sensitivity import first_order_table, saltelli_blocks, sobol_table
 from analysis.stats import (
     N_RESAMPLES,
     default_threshold,
@@ -253,7 +254,7 @@ def build_report(
             _effects_section(page, sweep, summary, base, few, shown, stats_kw)
         if is_full_grid(sweep):
             _heatmap_section(page, sweep, summary, thresholds or {})
-        if sweep.design_kind == "sobol":
+        if sweep.design_kind in SAMPLED_DESIGNS:
             _sobol_section(page, sweep, summary, stats_kw)
     if series:
         _fan_section(page, sweep, series, panels)
@@ -376,22 +377,31 @@ def _heatmap_section(
 def _sobol_section(
     page: _Page, sweep: Sweep, metrics: list[str], stats_kw: dict[str, int]
 ) -> None:
-    """Add Sobol indices of a Saltelli design, or say why they cannot be computed."""
+    """Add Sobol indices: pick-freeze on a Saltelli design, else first order from given data."""
     page.add('<h2 id="sensitivity">Global sensitivity (Sobol indices)</h2>')
     try:
         saltelli_blocks(sweep)
-    except SweepError as exc:
-        page.add(f'<p class="note">Not computed: {html.escape(str(exc))}</p>')
-        return
-    table = sobol_table(sweep, metrics, **stats_kw)
+        table = sobol_table(sweep, metrics, **stats_kw)
+        text = ("First-order (Saltelli 2010) and total (Jansen) indices of the mean across "
+                "seeds, with 95% bootstrap CIs (percentile) over the base rows.")
+    except SweepError as layout:
+        try:
+            table = first_order_table(sweep, metrics, seed=stats_kw["seed"])
+        except SweepError as exc:
+            page.add(f'<p class="note">Not computed: {html.escape(str(layout))}; '
+                     f"{html.escape(str(exc))}</p>")
+            return
+        text = ("First-order indices of the mean across seeds estimated from the points "
+                "alone (binned correlation ratio, bias-corrected; 95% CI from a "
+                "delete-a-group jackknife). Total indices need the Saltelli layout: "
+                f"{layout}")
     table.to_csv(page.out / "tables" / "sobol.csv", index=False)
-    page.add("<p>First-order (Saltelli 2010) and total (Jansen) indices of the mean across "
-             "seeds, with 95% bootstrap CIs over the base rows. "
+    page.add(f"<p>{html.escape(text)} "
              'CSV: <a href="tables/sobol.csv">tables/sobol.csv</a>.</p>')
     page.add(_table_html(table))
     for metric in metrics:
         page.figure(figures.plot_sobol(sweep, table, metric), f"sobol_{metric}",
-                    f"{metric_info(metric).label}: first-order and total Sobol indices.")
+                    f"{metric_info(metric).label}: Sobol indices with 95% CIs.")
 
 
 def _fan_section(page: _Page, sweep: Sweep, metrics: list[str], shown: list[int]) -> None:

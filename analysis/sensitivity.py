@@ -26,6 +26,15 @@ jobs for ``d`` swept numeric parameters, in job order
 :func:`saltelli_blocks` checks that a loaded sweep has this layout. The model
 output of a point is the mean (or median) of the metric across its seeds;
 with common random numbers the seed component is the same at every point.
+
+Designs without that layout (a plain Sobol' sequence or a Latin hypercube)
+still give first-order indices from the data alone (:func:`first_order_table`):
+each parameter's range is cut into ``M`` equal-count bins (``M`` about the
+square root of the number of points) and ``S_i`` is the share of output
+variance explained by the bin means, corrected for the finite sample as in
+omega squared (Hays 1963): ``(SSB - (M - 1) MSW) / (SST + MSW)``, with a
+delete-a-group jackknife interval. Total indices need the pick-freeze design
+above.
 """
 
 from __future__ import annotations
@@ -35,12 +44,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.stats import qmc
 
 from analysis.errors import SweepError
 from analysis.load import RUNS_FILE, Sweep, check_metrics
 from analysis.stats import N_RESAMPLES, bootstrap_interval
 from sim.results import SUMMARY_METRICS
+
+#: ``method`` column of pick-freeze estimates.
+SALTELLI_METHOD = "saltelli-jansen"
+
+#: ``method`` column of given-data first-order estimates.
+GIVEN_DATA_METHOD = "binned (given data)"
+
+#: Groups of the delete-a-group jackknife of given-data indices.
+JACKKNIFE_GROUPS = 20
+
+#: Fewest points for given-data first-order indices.
+MIN_GIVEN_DATA_POINTS = 16
 
 
 def saltelli_points(
@@ -240,8 +262,8 @@ def sobol_table(
     Returns:
         One row per (metric, parameter): ``metric``, ``param``, ``first``,
         ``first_low``, ``first_high``, ``total``, ``total_low``,
-        ``total_high`` (dimensionless) and ``n_base`` (base rows used: rows
-        where any block has only null values are dropped).
+        ``total_high`` (dimensionless), ``n_base`` (base rows used: rows
+        where any block has only null values are dropped) and ``method``.
     """
     if statistic not in ("mean", "median"):
         raise SweepError(f"statistic={statistic!r}: allowed: mean, median")
@@ -263,5 +285,144 @@ def sobol_table(
         for i, param in enumerate(blocks.params):
             rows.append({"metric": metric, "param": param,
                          **{k: float(v[i]) for k, v in est.items()},
-                         "n_base": int(keep.sum())})
+                         "n_base": int(keep.sum()), "method": SALTELLI_METHOD})
+    return pd.DataFrame(rows)
+
+
+def _bin_codes(x: np.ndarray, bins: int) -> tuple[np.ndarray, int]:
+    """Return a bin per value (its distinct value, or an equal-count rank bin) and the bin count."""
+    values, codes = np.unique(x, return_inverse=True)
+    if values.size <= bins:
+        return codes, int(values.size)
+    ranks = np.argsort(np.argsort(x, kind="stable"), kind="stable")
+    return (ranks * bins) // x.size, bins
+
+
+def _omega_squared(y: np.ndarray, codes: np.ndarray, bins: int) -> np.ndarray:
+    """Return the bias-corrected correlation ratio of ``y`` on bins, along the last axis.
+
+    ``y`` and ``codes`` have shape ``(..., n)``; bins are ``0 .. bins - 1``.
+    """
+    batch = y.reshape(-1, y.shape[-1])
+    group = codes.reshape(-1, codes.shape[-1])
+    rows, n = batch.shape
+    flat = (np.arange(rows)[:, None] * bins + group).ravel()
+    count = np.bincount(flat, minlength=rows * bins).reshape(rows, bins)
+    total = np.bincount(flat, weights=batch.ravel(), minlength=rows * bins).reshape(rows, bins)
+    mean = batch.mean(axis=1, keepdims=True)
+    sst = np.sum((batch - mean) ** 2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bin_mean = np.where(count > 0, total / count, 0.0)
+        ssb = np.sum(count * (bin_mean - mean) ** 2, axis=1)
+        used = np.count_nonzero(count, axis=1)
+        msw = (sst - ssb) / (n - used)
+        omega = (ssb - (used - 1) * msw) / (sst + msw)
+    return omega.reshape(y.shape[:-1])
+
+
+def first_order_given_data(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    bins: int | None = None,
+    confidence_level: float = 0.95,
+    groups: int = JACKKNIFE_GROUPS,
+    rng: np.random.Generator | None = None,
+) -> dict[str, np.ndarray]:
+    """Estimate first-order Sobol indices from any sample of independent inputs.
+
+    The interval is normal with a delete-a-group jackknife standard error:
+    points are split at random into ``groups`` groups and the estimate is
+    repeated without each group. (A bootstrap would put duplicated points in
+    the same bin, which biases this estimator upwards.)
+
+    Args:
+        x: Inputs, shape ``(n, d)``.
+        y: Outputs, shape ``(n,)``.
+        bins: Bins per input; ``None`` uses ``round(sqrt(n))`` clipped to 2-50.
+            An input with no more distinct values than that is binned by value.
+        confidence_level: Coverage of the intervals (0-1).
+        groups: Number of jackknife groups (at most ``n``).
+        rng: Generator of the random grouping; ``None`` uses ``default_rng(0)``.
+
+    Returns:
+        Arrays of shape ``(d,)``: ``first``, ``first_low``, ``first_high``
+        (dimensionless; NaN when the output is constant).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, d = x.shape
+    if y.shape != (n,):
+        raise ValueError(f"y needs shape ({n},) to match x {x.shape}")
+    size = bins if bins is not None else int(np.clip(round(np.sqrt(n)), 2, 50))
+    binned = [_bin_codes(x[:, i], size) for i in range(d)]
+
+    def estimate(keep: np.ndarray) -> np.ndarray:
+        return np.array([_omega_squared(y[keep], codes[keep], m) for codes, m in binned])
+
+    point = estimate(np.arange(n))
+    g = min(groups, n)
+    member = (rng if rng is not None else np.random.default_rng(0)).permutation(n) % g
+    partial = np.stack([estimate(np.flatnonzero(member != k)) for k in range(g)])
+    se = np.sqrt((g - 1) / g * np.sum((partial - partial.mean(axis=0)) ** 2, axis=0))
+    half = stats.norm.ppf(0.5 + confidence_level / 2) * se
+    return {"first": point, "first_low": point - half, "first_high": point + half}
+
+
+def first_order_table(
+    sweep: Sweep,
+    metrics: Sequence[str] | None = None,
+    *,
+    statistic: str = "mean",
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Return given-data first-order Sobol indices for a sampled design of any layout.
+
+    For Latin hypercube or plain Sobol'-sequence sweeps, whose points do not
+    form the pick-freeze layout of :func:`sobol_table`. The inputs must be
+    sampled independently (as in those designs).
+
+    Args:
+        sweep: A sweep with numeric swept parameters and at least
+            :data:`MIN_GIVEN_DATA_POINTS` points.
+        metrics: Summary metrics (default: all in ``runs.csv``).
+        statistic: Output of a point: ``"mean"`` or ``"median"`` across seeds.
+        confidence_level: Coverage of the jackknife intervals (0-1).
+        seed: Base seed of the jackknife groupings.
+
+    Returns:
+        The columns of :func:`sobol_table`, with the total-index columns NaN,
+        ``n_base`` = points used and ``method`` = :data:`GIVEN_DATA_METHOD`.
+
+    Raises:
+        SweepError: Non-numeric parameters or too few points.
+    """
+    if statistic not in ("mean", "median"):
+        raise SweepError(f"statistic={statistic!r}: allowed: mean, median")
+    names = check_metrics(sweep.metrics if metrics is None else metrics, "summary")
+    where = sweep.path / RUNS_FILE
+    points = sweep.points.set_index("job")
+    for p in sweep.params:
+        if not pd.api.types.is_numeric_dtype(points[p]) or pd.api.types.is_bool_dtype(points[p]):
+            raise SweepError(f"{where}: Sobol indices need numeric parameters; {p!r} is not")
+    if len(points) < MIN_GIVEN_DATA_POINTS:
+        raise SweepError(f"{where}: {len(points)} points; given-data first-order indices "
+                         f"need at least {MIN_GIVEN_DATA_POINTS}")
+    per_point = sweep.runs.groupby("job")[names].agg(statistic)
+    x_all = points.loc[per_point.index, sweep.params].to_numpy(dtype=float)
+    rows = []
+    nan = float("nan")
+    for metric in names:
+        y = per_point[metric].to_numpy()
+        keep = np.isfinite(y)
+        est = first_order_given_data(
+            x_all[keep], y[keep], confidence_level=confidence_level,
+            rng=np.random.default_rng([seed, SUMMARY_METRICS.index(metric), 4]),
+        )
+        for i, param in enumerate(sweep.params):
+            rows.append({"metric": metric, "param": param,
+                         **{k: float(v[i]) for k, v in est.items()},
+                         "total": nan, "total_low": nan, "total_high": nan,
+                         "n_base": int(keep.sum()), "method": GIVEN_DATA_METHOD})
     return pd.DataFrame(rows)

@@ -94,13 +94,15 @@ def test_sobol_sweep_report_has_sensitivity(tmp_path: Path) -> None:
     assert "Skipped: the sobol design samples points at random" in text
 
 
-def test_sobol_kind_without_the_layout_is_reported_not_fatal(tmp_path: Path) -> None:
-    points = [{"downstream.partner_share": v / 10} for v in range(5)]
-    path = write_synthetic_sweep(tmp_path / "lhs", points, [0, 1], kind="sobol", steps=12)
+def test_sampled_design_without_the_layout_gets_first_order_indices(tmp_path: Path) -> None:
+    points = [{"downstream.partner_share": v / 20, "partnership.equity_share": (7 * v % 20) / 20}
+              for v in range(20)]
+    path = write_synthetic_sweep(tmp_path / "lhs", points, [0, 1], kind="lhs", steps=12)
     index = build_report(load_sweep(path), metrics=["upstream_deals"], n_resamples=199)
     text = index.read_text(encoding="utf-8")
-    assert "Not computed:" in text and "Saltelli layout" in text
-    _check_links(index)
+    assert "Total indices need the Saltelli layout" in text
+    assert "binned (given data)" in text
+    assert "figures/sobol_upstream_deals.png" in _check_links(index)
 
 
 def test_report_rejects_bad_requests(grid_dir: Path, tmp_path: Path) -> None:

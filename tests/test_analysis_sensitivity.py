@@ -11,6 +11,8 @@ import pytest
 from analysis.errors import SweepError
 from analysis.load import load_sweep
 from analysis.sensitivity import (
+    first_order_given_data,
+    first_order_table,
     saltelli_blocks,
     saltelli_points,
     sobol_indices_from_values,
@@ -106,3 +108,44 @@ def test_job_count_must_fit_the_layout(tmp_path: Path) -> None:
                                  kind="sobol", steps=12)
     with pytest.raises(SweepError, match="19 jobs for d=3 parameters"):
         sobol_table(load_sweep(path), ["compute_hhi"])
+
+
+def test_first_order_from_given_data() -> None:
+    rng = np.random.default_rng(12)
+    x = rng.random((1024, 3))
+    est = first_order_given_data(x, x[:, 0] + 2.0 * x[:, 1], rng=np.random.default_rng(1))
+    truth = np.array([0.2, 0.8, 0.0])
+    np.testing.assert_allclose(est["first"], truth, atol=TOLERANCE)
+    assert np.all((est["first_low"] <= truth) & (truth <= est["first_high"]))
+    # An input with few distinct values is binned by value.
+    levels = np.column_stack([rng.integers(0, 3, 256), rng.random(256)])
+    est = first_order_given_data(levels, levels[:, 0] + rng.normal(0.0, 0.1, 256))
+    assert est["first"][0] > 0.95 and abs(est["first"][1]) < 0.05
+
+
+def test_given_data_interval_coverage() -> None:
+    truth = np.array([0.2, 0.8, 0.0])
+    covered = []
+    for rep in range(60):
+        rng = np.random.default_rng(500 + rep)
+        x = rng.random((64, 3))
+        est = first_order_given_data(x, x[:, 0] + 2.0 * x[:, 1], rng=rng)
+        covered.append((est["first_low"] <= truth) & (truth <= est["first_high"]))
+    assert np.all(np.mean(covered, axis=0) >= 0.85)
+
+
+def test_first_order_table_for_a_latin_hypercube(tmp_path: Path) -> None:
+    from scipy.stats import qmc
+
+    unit = qmc.LatinHypercube(d=2, rng=np.random.default_rng(8)).random(128)
+    points = [{"downstream.partner_share": a, "partnership.equity_share": b} for a, b in unit]
+    path = write_synthetic_sweep(tmp_path / "lhs", points, [0],
+                                 {"compute_hhi": {"partnership.equity_share": 1.0}},
+                                 kind="lhs", noise_sd=0.0, steps=12)
+    table = first_order_table(load_sweep(path), ["compute_hhi"])
+    assert list(table["param"]) == ["downstream.partner_share", "partnership.equity_share"]
+    assert table["total"].isna().all() and (table["method"] == "binned (given data)").all()
+    np.testing.assert_allclose(table["first"], [0.0, 1.0], atol=TOLERANCE)
+    with pytest.raises(SweepError, match="need at least 16"):
+        first_order_table(load_sweep(write_synthetic_sweep(
+            tmp_path / "few", points[:8], [0], kind="lhs", steps=12)), ["compute_hhi"])
