@@ -55,6 +55,12 @@ def capability_weighted_mean(values: np.ndarray, capability: np.ndarray) -> floa
     return float((w * values).sum() / w.sum())
 
 
+def share_of(amounts: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the total held by the entries in ``mask``; 0 when the total is 0."""
+    total = float(np.sum(amounts))
+    return float(np.sum(amounts[mask]) / total) if total > 0 else 0.0
+
+
 def top_decile_mask(skill: np.ndarray) -> np.ndarray:
     """Mask of researchers at or above the 90th skill percentile."""
     if skill.size == 0:
@@ -132,7 +138,9 @@ def collect(model: RaceModel) -> dict[str, float]:
             np.log10(max(model.train_flop.max(), 1.0))),
         "public_knowledge_oom": model.public_oom,
         "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
-        "big3_cloud_share": float(capacity[big].sum() / capacity.sum()) if capacity.sum() else 0.0,
+        "big3_cloud_share": share_of(
+            np.array([model.base_revenue_usd(h) + h.compute_revenue_usd for h in model.clouds]),
+            big),
         "researchers_active": rows.size,
         "upstream_deals_active": sum(lab.contract is not None for lab in model.labs),
         "ai_market_usd_per_month": model.ai_market_usd,

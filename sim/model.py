@@ -111,7 +111,8 @@ class RaceModel(mesa.Model):
             price = c.price_usd_per_h100e_hour * (1.0 if big else 1.0 + c.alt_price_premium)
             name = f"Cloud-{k + 1}" if big else f"AltCloud-{k - sc.n_big_clouds + 1}"
             h = Hyperscaler(self, int(org), k, name, big, size, price,
-                            c.big_base_revenue_usd if big else 0.0, c.capex_lag_months)
+                            c.big_base_revenue_usd if big else c.alt_base_revenue_usd,
+                            c.capex_lag_months)
             h.pipeline_h100e[:] = size * 0.03
             self.clouds.append(h)
             self.ledger.transfer(INVESTORS, int(org),
@@ -221,6 +222,11 @@ class RaceModel(mesa.Model):
     def early_access_lead_oom(self) -> float:
         """Quality lead of partnered startups: lead months times frontier growth (OOM)."""
         return self.p.downstream.early_access_lead_months * self.frontier_growth_oom_per_month()
+
+    def base_revenue_usd(self, cloud: Hyperscaler) -> float:
+        """Monthly operating profit of a cloud's non-AI business, growing with the market (USD)."""
+        growth = 1.0 + self.p.clouds.base_revenue_growth_per_year
+        return cloud.base_revenue_usd * growth ** (self.t / 12.0)
 
     def hw_cost_usd(self) -> float:
         """Purchase cost of one H100e of capacity this month (USD)."""
@@ -404,14 +410,11 @@ class RaceModel(mesa.Model):
             st_money = allocate_capped(self.capital_supply_usd * (1 - cp.lab_capital_share),
                                        weights, 0.5 * o.valuation_usd[st])
             led.transfer(INVESTORS, st, st_money, "venture_capital")
-        for h in self.big_clouds:
-            led.transfer(CUSTOMERS, h.org_id, h.base_revenue_usd
-                         * (1 + p.clouds.big_base_revenue_growth_per_year) ** (self.t / 12.0),
-                         "cloud_base_revenue")
+        for h in self.clouds:
+            led.transfer(CUSTOMERS, h.org_id, self.base_revenue_usd(h), "cloud_base_revenue")
         for lab in self.labs:
             if lab.owner is not None:
-                budget = p.clouds.big_ai_budget_share * lab.owner.base_revenue_usd * (
-                    1 + p.clouds.big_base_revenue_growth_per_year) ** (self.t / 12.0)
+                budget = p.clouds.big_ai_budget_share * self.base_revenue_usd(lab.owner)
                 led.transfer(lab.owner.org_id, lab.org_id,
                              min(budget, led.cash_usd[lab.owner.org_id]), "inhouse_funding")
         self._upstream_deals(caps, new_val)
@@ -505,7 +508,8 @@ class RaceModel(mesa.Model):
         allowed = np.ones((n_b, n_p), dtype=bool)
         self.credit_price = np.zeros(n_b)
         cap = np.array([h.capacity_h100e for h in self.clouds])
-        attract = np.sqrt(np.maximum(cap, 1e-9)) / price ** 4
+        attract = (np.maximum(cap, 1e-9) ** c.provider_size_exponent
+                   / price ** c.provider_price_exponent)
         pick = self.rngs["compute"].choice(n_p, n_b, p=attract / attract.sum())
         salary_bill = o.headcount[buyers] * o.salary_usd[buyers] / 12.0
         for i, lab in enumerate(self.labs):

@@ -126,10 +126,12 @@ class CloudParams:
     alt_capacity_h100e: float = p(1500.0, "H100e", 0.0, source="assumption; Synergy shares")
     big_base_revenue_usd: float = p(1.5e9, "USD/month", 0.0,
                                     source="Synergy: cloud market 2015 ~$5B/month in total")
+    alt_base_revenue_usd: float = p(8.0e8, "USD/month", 0.0,
+                                    source="Synergy: non-big-3 ~35% of the cloud market")
     big_ai_budget_share: float = p(0.02, "1", **PROB,
                                    source="assumption: in-house lab funding share of revenue")
-    big_base_revenue_growth_per_year: float = p(0.25, "1/year", -1.0, 5.0,
-                                                source="Synergy: cloud market +20-30%/yr")
+    base_revenue_growth_per_year: float = p(0.25, "1/year", -1.0, 5.0,
+                                            source="Synergy: cloud market +20-30%/yr")
     big_initial_cash_usd: float = p(2.0e10, "USD", 0.0, source="assumption")
     alt_initial_cash_usd: float = p(5.0e8, "USD", 0.0, source="assumption")
     hw_cost_usd_per_h100e: float = p(4.0e5, "USD per H100e", 0.0, lo_open=True,
@@ -152,6 +154,10 @@ class CloudParams:
     target_utilisation: float = p(0.85, "1", 0.0, 1.0, lo_open=True, source="assumption")
     margin_floor: float = p(0.3, "1", 0.0, 10.0,
                             source="assumption: price >= (1+margin) x hardware cost")
+    provider_size_exponent: float = p(0.5, "1", 0.0, 5.0,
+                                      source="assumption: buyers favour large providers")
+    provider_price_exponent: float = p(4.0, "1", 0.0, 20.0,
+                                       source="assumption: price elasticity of provider choice")
     spot_allocation: str = p("proportional", choices=("proportional", "wtp"),
                              source="model-spec: proportional or by willingness to pay")
     capacity_depreciation_per_year: float = p(0.2, "1/year", 0.0, 1.0,
