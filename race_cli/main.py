@@ -115,7 +115,7 @@ def run_job(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     from race_cli import outputs
 
     if (out_dir / outputs.DONE_JSON).is_file():
-        log.info("%s: finished in an earlier run of this sweep, skipped", out_dir.name)
+        log.info("job %s: finished in an earlier run of this sweep, skipped", out_dir.name)
         return {"status": "skipped"}
     try:
         import sim
@@ -125,7 +125,7 @@ def run_job(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         execute(cfg, out_dir, params, seeds, compact=True)
     except Exception as exc:
         outputs.write_error(out_dir, exc, traceback.format_exc())
-        log.error("%s failed: %s: %s", out_dir.name, type(exc).__name__, exc)
+        log.error("job %s failed: %s: %s", out_dir.name, type(exc).__name__, exc)
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     return {"status": "done", "seeds": seeds}
 

@@ -126,12 +126,22 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def claim(sweep_dir: Path, record: Mapping[str, Any]) -> dict[str, Any]:
+def _write_record(sweep_dir: Path, record: Mapping[str, Any]) -> None:
+    """Write ``sweep.yaml`` atomically."""
+    atomic_write_text(sweep_dir / SWEEP_YAML,
+                      "# race-sim sweep record: written on the first run, checked on every "
+                      "re-run into this directory\n" + _dump(record))
+
+
+def claim(sweep_dir: Path, record: Mapping[str, Any],
+          ignore: Sequence[str] = ()) -> dict[str, Any]:
     """Record a sweep in its directory, or check that the directory holds the same sweep.
 
     Args:
         sweep_dir: The sweep directory (created if missing).
         record: The sweep record (see the module docstring).
+        ignore: Recorded keys not to compare (``config_sha256`` when the
+            record comes from ``race-sim-sweep``, which does not compose the config).
 
     Returns:
         The record now in ``sweep.yaml``.
@@ -152,12 +162,11 @@ def claim(sweep_dir: Path, record: Mapping[str, Any]) -> dict[str, Any]:
             )
         sweep_dir.mkdir(parents=True, exist_ok=True)
         stored = {**record, "created_utc": datetime.now(UTC).isoformat(timespec="seconds")}
-        atomic_write_text(sweep_dir / SWEEP_YAML,
-                          "# race-sim sweep record: written on the first run, checked on "
-                          "every re-run into this directory\n" + _dump(stored))
+        _write_record(sweep_dir, stored)
         atomic_write_json(sweep_dir / SWEEP_PROVENANCE_JSON, environment())
         return stored
-    old, new = identity(existing), identity(record)
+    old = identity({k: v for k, v in existing.items() if k not in ignore})
+    new = identity({k: v for k, v in record.items() if k not in ignore})
     if old != new:
         raise SweepConflict(
             f"{sweep_dir} holds a different sweep ({sweep_dir / SWEEP_YAML} differs):\n"
@@ -279,7 +288,7 @@ def claim_design(sweep_dir: Path, config: DictConfig) -> dict[str, Any]:
     digest = config_digest(config)
     if record.get("config_sha256") is None:
         record["config_sha256"] = digest
-        atomic_write_text(sweep_dir / SWEEP_YAML, _dump(record))
+        _write_record(sweep_dir, record)
     elif record["config_sha256"] != digest:
         raise SweepConflict(
             f"{sweep_dir} holds a sweep composed from a different configuration "

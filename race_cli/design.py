@@ -1,0 +1,489 @@
+"""``race-sim-sweep``: run a YAML sweep definition (grid, Latin hypercube, Sobol) as a multirun.
+
+A definition names the swept parameters and the design::
+
+    name: partner_share_lhs          # sweep name; directory multirun/<name> by default
+    design:
+      kind: lhs                      # grid | lhs | sobol
+      samples: 8                     # number of points (sobol: a power of 2)
+      seed: 42                       # seed of the design (lhs, sobol)
+    params:                          # lhs/sobol: [lo, hi] or {lo, hi, scale: log}
+      downstream.partner_share: [0.0, 1.0]
+      partnership.deal_size_valuation_share: {lo: 0.1, hi: 1.0, scale: log}
+    replicates: 5                    # seeds per point: seed, seed+1, ...
+    seed: 20151                      # root seed of the model runs
+    launcher: parallel               # basic | parallel | slurm | slurm_local
+    overrides: [scenario=small, steps=60]
+
+For ``kind: grid`` each parameter lists its values (``key: [v1, v2, ...]``),
+config groups included (``governance: [none, antitrust]``), and the points are
+their cartesian product. Sampled points are drawn with
+:mod:`scipy.stats.qmc` in the unit cube and scaled to the bounds (integer
+parameters are floored to integers in ``[lo, hi]``).
+
+The command records the sweep in ``SWEEP_DIR/sweep.yaml`` (refusing a
+directory that holds a different sweep), writes one config file per point
+(``SWEEP_DIR/design/design_point/p00000.yaml``, ...), and runs
+``race-sim --multirun +design_point=p00000,p00001,...`` over them, so that job ``i`` is
+point ``i`` and each job's ``.hydra/config.yaml`` holds its parameter values.
+Running the same command again resumes the sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from race_cli.sweep import DESIGN_GROUP, SweepConflict, claim
+
+KINDS = ("grid", "lhs", "sobol")
+DESIGN_DIR = "design"
+
+
+class DefinitionError(ValueError):
+    """A sweep definition that cannot be run; the message names the field and the rule."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds of one sampled parameter.
+
+    Attributes:
+        key: Dotted parameter key.
+        lo: Lower bound (inclusive), in the parameter's unit.
+        hi: Upper bound (inclusive), in the parameter's unit.
+        integer: Whether the parameter takes integer values.
+        log: Sample uniformly in ``log(value)`` instead of ``value``.
+    """
+
+    key: str
+    lo: float
+    hi: float
+    integer: bool = False
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A validated sweep definition.
+
+    Attributes:
+        name: Sweep name.
+        kind: ``grid``, ``lhs`` or ``sobol``.
+        params: Swept keys, in column order.
+        values: Grid values per key (``kind: grid``).
+        ranges: Bounds per key (``lhs``, ``sobol``).
+        samples: Number of sampled points (``lhs``, ``sobol``).
+        design_seed: Seed of the sampled design.
+        replicates: Seeds per point.
+        seed: Root seed of the model runs.
+        overrides: Base overrides applied to every job (define the sweep).
+        hydra_overrides: ``hydra...`` overrides (launcher settings; not part of the
+            sweep's identity).
+        launcher: Launcher config choice.
+        sweep_dir: Sweep directory (absolute).
+        groups: Swept keys that are config groups (values are option names).
+    """
+
+    name: str
+    kind: str
+    params: list[str]
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    ranges: list[Range] = field(default_factory=list)
+    samples: int = 0
+    design_seed: int | None = None
+    replicates: int = 1
+    seed: int = 0
+    overrides: list[str] = field(default_factory=list)
+    hydra_overrides: list[str] = field(default_factory=list)
+    launcher: str = "basic"
+    sweep_dir: Path = Path("multirun")
+    groups: list[str] = field(default_factory=list)
+
+
+def _leaf_fields() -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Return dotted key -> (default, metadata) for every model parameter."""
+    from sim.params import iter_fields
+
+    return {key: (default, meta) for key, default, meta in iter_fields()}
+
+
+def _config_groups() -> list[str]:
+    """Return the config groups shipped in the ``configs`` package."""
+    from importlib import resources
+
+    return sorted(p.name for p in resources.files("configs").iterdir()
+                  if p.is_dir() and p.name not in ("hydra", "__pycache__"))
+
+
+def _number(value: Any, where: str) -> float:
+    """Return ``value`` as a float, or raise naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise DefinitionError(f"{where}={value!r}: expected a finite number")
+    return float(value)
+
+
+def _range(key: str, spec: Any, default: Any, meta: Mapping[str, Any]) -> Range:
+    """Validate the bounds of a sampled parameter against its type and allowed range."""
+    where = f"params.{key}"
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        raise DefinitionError(f"{where}: {type(default).__name__} parameters cannot be sampled; "
+                              "sweep them with kind: grid")
+    if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - {"lo", "hi", "scale"})
+        if unknown:
+            raise DefinitionError(f"{where}.{unknown[0]}: unknown field; allowed: lo, hi, scale")
+        lo, hi, scale = spec.get("lo"), spec.get("hi"), spec.get("scale", "linear")
+    elif isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) == 2:
+        (lo, hi), scale = spec, "linear"
+    else:
+        raise DefinitionError(f"{where}={spec!r}: expected [lo, hi] or {{lo, hi, scale}}")
+    lo, hi = _number(lo, f"{where}.lo"), _number(hi, f"{where}.hi")
+    if scale not in ("linear", "log"):
+        raise DefinitionError(f"{where}.scale={scale!r}: allowed: linear, log")
+    integer = isinstance(default, int)
+    if integer and not (lo.is_integer() and hi.is_integer()):
+        raise DefinitionError(f"{where}=[{lo}, {hi}]: integer parameter needs integer bounds")
+    if not lo < hi:
+        raise DefinitionError(f"{where}=[{lo}, {hi}]: needs lo < hi")
+    if scale == "log" and lo <= 0:
+        raise DefinitionError(f"{where}.lo={lo}: scale log needs lo > 0")
+    allowed_lo, allowed_hi = meta.get("lo"), meta.get("hi")
+    if allowed_lo is not None and (lo < allowed_lo or (meta.get("lo_open") and lo == allowed_lo)):
+        raise DefinitionError(f"{where}.lo={lo}: below the parameter's allowed range "
+                              f"({'>' if meta.get('lo_open') else '>='} {allowed_lo})")
+    if allowed_hi is not None and hi > allowed_hi:
+        raise DefinitionError(f"{where}.hi={hi}: above the parameter's allowed range "
+                              f"(<= {allowed_hi})")
+    return Range(key, lo, hi, integer, scale == "log")
+
+
+def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
+                     default_name: str = "sweep", cwd: Path | None = None) -> Definition:
+    """Validate a sweep definition.
+
+    Args:
+        data: The definition (plain containers, e.g. from YAML).
+        extra: Command-line overrides appended to the definition's overrides
+            (``hydra.sweep.dir=...`` sets the directory; other ``hydra...``
+            overrides go to Hydra only).
+        default_name: Name when the definition has none (the file's stem).
+        cwd: Directory that a relative sweep directory is relative to
+            (default: the current directory).
+
+    Returns:
+        The validated definition.
+
+    Raises:
+        DefinitionError: A field is missing, unknown or invalid.
+    """
+    from sim.params import SimParams
+
+    allowed = {"name", "dir", "design", "params", "replicates", "seed", "launcher", "overrides"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise DefinitionError(f"{unknown[0]}: unknown field; allowed: {', '.join(sorted(allowed))}")
+    name = str(data.get("name") or default_name)
+    design = data.get("design") or {}
+    if not isinstance(design, Mapping):
+        raise DefinitionError(f"design={design!r}: expected a mapping with kind, samples, seed")
+    unknown = sorted(set(design) - {"kind", "samples", "seed"})
+    if unknown:
+        raise DefinitionError(f"design.{unknown[0]}: unknown field; allowed: kind, samples, seed")
+    kind = design.get("kind", "grid")
+    if kind not in KINDS:
+        raise DefinitionError(f"design.kind={kind!r}: allowed: {', '.join(KINDS)}")
+    params = data.get("params")
+    if not isinstance(params, Mapping) or not params:
+        raise DefinitionError("params: expected a mapping of swept keys to values or bounds")
+
+    fields = _leaf_fields()
+    groups = _config_groups()
+    values, ranges, swept_groups = {}, [], []
+    for key, spec in params.items():
+        key = str(key)
+        if key in groups:
+            if kind != "grid":
+                raise DefinitionError(f"params.{key}: config groups can only be swept with "
+                                      "kind: grid")
+            swept_groups.append(key)
+        elif key not in fields:
+            raise DefinitionError(f"params.{key}: unknown parameter (dotted key of the config, "
+                                  f"e.g. downstream.partner_share, or a config group: "
+                                  f"{', '.join(groups)})")
+        if kind == "grid":
+            if isinstance(spec, str) or not isinstance(spec, Sequence) or not spec:
+                raise DefinitionError(f"params.{key}={spec!r}: a grid lists the values, "
+                                      "e.g. [0.0, 0.5, 1.0]")
+            values[key] = list(spec)
+        else:
+            ranges.append(_range(key, spec, *fields[key]))
+
+    samples, design_seed = 0, design.get("seed")
+    if kind == "grid":
+        if design.get("samples") is not None or design_seed is not None:
+            raise DefinitionError("design: samples and seed apply to lhs and sobol, not grid")
+    else:
+        samples = design.get("samples")
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise DefinitionError(f"design.samples={samples!r}: expected an integer >= 1")
+        if kind == "sobol" and samples & (samples - 1):
+            raise DefinitionError(f"design.samples={samples}: a Sobol design needs a power of 2 "
+                                  "(balance properties); e.g. 8, 16, 32")
+        if isinstance(design_seed, bool) or not isinstance(design_seed, int) or design_seed < 0:
+            raise DefinitionError(f"design.seed={design_seed!r}: {kind} designs need an explicit "
+                                  "non-negative integer seed")
+
+    replicates = data.get("replicates", 1)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise DefinitionError(f"replicates={replicates!r}: expected an integer >= 1")
+    seed = data.get("seed", SimParams().seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DefinitionError(f"seed={seed!r}: expected a non-negative integer")
+    launcher = str(data.get("launcher") or "basic")
+
+    raw = data.get("overrides") or []
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        raise DefinitionError(f"overrides={raw!r}: expected a list of key=value strings")
+    overrides, hydra_overrides = [], []
+    sweep_dir = Path(str(data.get("dir") or Path("multirun") / name))
+    for item in [*map(str, raw), *extra]:
+        if "=" not in item:
+            raise DefinitionError(f"override {item!r}: expected key=value")
+        key = item.split("=", 1)[0].lstrip("+~")
+        if key == "hydra.sweep.dir":
+            sweep_dir = Path(item.split("=", 1)[1])
+        elif key == "hydra/launcher":
+            launcher = item.split("=", 1)[1]
+        elif key.startswith(("hydra.", "hydra/")):
+            hydra_overrides.append(item)
+        elif key in params:
+            raise DefinitionError(f"override {item!r}: {key} is swept by the design")
+        elif key in ("seed", "replicates"):
+            raise DefinitionError(f"override {item!r}: set {key} as a field of the definition")
+        else:
+            overrides.append(item)
+    return Definition(
+        name=name, kind=kind, params=[str(k) for k in params], values=values, ranges=ranges,
+        samples=samples or 0, design_seed=design_seed, replicates=replicates, seed=seed,
+        overrides=overrides, hydra_overrides=hydra_overrides, launcher=launcher,
+        sweep_dir=((cwd or Path.cwd()) / sweep_dir).resolve(), groups=swept_groups,
+    )
+
+
+def unit_sample(kind: str, dims: int, samples: int, seed: int) -> Any:
+    """Draw a design in the unit cube.
+
+    Args:
+        kind: ``lhs`` (Latin hypercube) or ``sobol`` (scrambled Sobol sequence).
+        dims: Number of parameters.
+        samples: Number of points (a power of 2 for Sobol).
+        seed: Seed of the design's generator.
+
+    Returns:
+        Array of shape ``(samples, dims)`` with values in ``[0, 1)``.
+    """
+    from scipy.stats import qmc
+
+    if kind == "lhs":
+        return qmc.LatinHypercube(d=dims, rng=seed).random(samples)
+    return qmc.Sobol(d=dims, scramble=True, rng=seed).random_base2(int(math.log2(samples)))
+
+
+def scale_point(unit: Sequence[float], ranges: Sequence[Range]) -> list[float | int]:
+    """Map a point of the unit cube to parameter values.
+
+    Linear: ``lo + u (hi - lo)``; log: ``lo (hi / lo)^u``; integers:
+    ``lo + floor(u (hi - lo + 1))`` capped at ``hi``, so each integer has equal weight.
+
+    Args:
+        unit: Coordinates in ``[0, 1)``.
+        ranges: Bounds per coordinate.
+
+    Returns:
+        The parameter values (Python floats or ints).
+    """
+    values: list[float | int] = []
+    for u, r in zip(unit, ranges, strict=True):
+        if r.integer:
+            values.append(int(min(r.lo + math.floor(u * (r.hi - r.lo + 1)), r.hi)))
+        elif r.log:
+            values.append(float(r.lo * (r.hi / r.lo) ** u))
+        else:
+            values.append(float(r.lo + u * (r.hi - r.lo)))
+    return values
+
+
+def points(defn: Definition) -> list[list[Any]]:
+    """Return the design points of a definition, one list of values per job, in job order."""
+    if defn.kind == "grid":
+        return [list(p) for p in itertools.product(*(defn.values[k] for k in defn.params))]
+    unit = unit_sample(defn.kind, len(defn.ranges), defn.samples, defn.design_seed)
+    return [scale_point(row, defn.ranges) for row in unit]
+
+
+def sweep_record(defn: Definition, pts: list[list[Any]]) -> dict[str, Any]:
+    """Return the ``sweep.yaml`` record of a definition and its points."""
+    design: dict[str, Any] = {"kind": defn.kind, "seed": defn.design_seed,
+                              "samples": len(pts)}
+    if defn.kind == "grid":
+        design["values"] = defn.values
+        design["bounds"] = {k: [min(v), max(v)] for k, v in defn.values.items()
+                            if all(isinstance(x, int | float) and not isinstance(x, bool)
+                                   for x in v)}
+    else:
+        design["bounds"] = {r.key: [r.lo, r.hi] for r in defn.ranges}
+        design["scale"] = {r.key: "log" if r.log else "linear" for r in defn.ranges}
+    design["points"] = pts
+    return {"name": defn.name, "params": defn.params, "design": design,
+            "replicates": defn.replicates, "seed": defn.seed, "overrides": defn.overrides,
+            "jobs": len(pts), "launcher": defn.launcher}
+
+
+def point_name(index: int, count: int) -> str:
+    """Return the config name of point ``index`` (zero-padded so names sort in job order)."""
+    return f"p{index:0{max(5, len(str(count - 1)))}d}"
+
+
+def write_points(defn: Definition, pts: list[list[Any]]) -> Path:
+    """Write one ``# @package _global_`` config per point; return the search-path directory.
+
+    Args:
+        defn: The definition.
+        pts: The points, in job order.
+
+    Returns:
+        ``SWEEP_DIR/design`` (holding the ``design_point`` config group).
+    """
+    from omegaconf import OmegaConf
+
+    from race_cli.outputs import atomic_write_text
+
+    group_dir = defn.sweep_dir / DESIGN_DIR / DESIGN_GROUP
+    group_dir.mkdir(parents=True, exist_ok=True)
+    for index, point in enumerate(pts):
+        values: dict[str, Any] = {}
+        choices = []
+        for key, value in zip(defn.params, point, strict=True):
+            if key in defn.groups:
+                choices.append({f"override /{key}": value})
+                continue
+            node = values
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        body = OmegaConf.to_yaml({"defaults": choices, **values} if choices else values)
+        atomic_write_text(group_dir / f"{point_name(index, len(pts))}.yaml",
+                          f"# @package _global_\n# Point {index} of sweep {defn.name} "
+                          f"({defn.kind})\n{body}")
+    return group_dir.parent
+
+
+def _quote(text: str) -> str:
+    """Quote a string for a Hydra override value."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def multirun_command(defn: Definition, search_dir: Path, count: int) -> list[str]:
+    """Return the ``race-sim --multirun`` command line that runs the design's points.
+
+    The points are listed by name: Hydra's ``glob(*)`` does not see config
+    groups on a search path added by an override. The app is started through
+    :func:`race_cli.main.main` (not ``-m``), so that launchers pickle the task
+    function by reference.
+
+    Args:
+        defn: The definition.
+        search_dir: Directory holding the ``design_point`` config group.
+        count: Number of points.
+
+    Returns:
+        The argument list (starting with the Python interpreter).
+    """
+    return [
+        sys.executable, "-c", "from race_cli.main import main; main()", "--multirun",
+        f"hydra.sweep.dir={_quote(str(defn.sweep_dir))}",
+        f"hydra.searchpath=[{_quote('file://' + str(search_dir))}]",
+        f"hydra/launcher={defn.launcher}",
+        *defn.hydra_overrides,
+        f"+{DESIGN_GROUP}=" + ",".join(point_name(i, count) for i in range(count)),
+        f"replicates={defn.replicates}",
+        f"seed={defn.seed}",
+        *defn.overrides,
+    ]
+
+
+def _table(defn: Definition, pts: list[list[Any]], limit: int = 20) -> str:
+    """Format the first design points as a plain-text table."""
+    head = ["job", *defn.params]
+    rows = [[str(i), *(f"{v:.6g}" if isinstance(v, float) else str(v) for v in p)]
+            for i, p in enumerate(pts[:limit])]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
+    if len(pts) > limit:
+        lines.append(f"... {len(pts) - limit} more")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``race-sim-sweep``.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Exit status: that of the multirun, 2 for an invalid definition or a
+        directory holding a different sweep.
+    """
+    parser = argparse.ArgumentParser(
+        prog="race-sim-sweep",
+        description="Run a sweep (grid, Latin hypercube or Sobol design) defined in a YAML file "
+                    "as a resumable race-sim multirun. See docs/cli.md, 'Running sweeps'.",
+    )
+    parser.add_argument("definition", type=Path, help="sweep definition (YAML)")
+    parser.add_argument("overrides", nargs="*",
+                        help="extra key=value overrides for every job; hydra.sweep.dir=DIR sets "
+                             "the directory, hydra/launcher=NAME the launcher")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the points and the race-sim command, run nothing")
+    args = parser.parse_args(argv)
+    from omegaconf import OmegaConf
+
+    try:
+        if not args.definition.is_file():
+            raise DefinitionError(f"{args.definition}: no such file")
+        data = OmegaConf.to_container(OmegaConf.load(args.definition), resolve=False)
+        if not isinstance(data, dict):
+            raise DefinitionError(f"{args.definition}: expected a YAML mapping")
+        defn = parse_definition(data, args.overrides, default_name=args.definition.stem)
+        pts = points(defn)
+    except DefinitionError as exc:
+        print(f"error: {args.definition}: {exc}", file=sys.stderr)
+        return 2
+    print(f"Sweep {defn.name}: {defn.kind} design, {len(pts)} points x {defn.replicates} "
+          f"seeds = {len(pts) * defn.replicates} runs -> {defn.sweep_dir}")
+    print(_table(defn, pts))
+    if args.dry_run:
+        search_dir = defn.sweep_dir / DESIGN_DIR
+        print(" ".join(multirun_command(defn, search_dir, len(pts))))
+        return 0
+    try:
+        claim(defn.sweep_dir, sweep_record(defn, pts), ignore=("config_sha256",))
+    except SweepConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    search_dir = write_points(defn, pts)
+    sys.stdout.flush()
+    return subprocess.run(multirun_command(defn, search_dir, len(pts)), check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
