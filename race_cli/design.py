@@ -7,6 +7,7 @@ A definition names the swept parameters and the design::
       kind: lhs                      # grid | lhs | sobol
       samples: 8                     # number of points (sobol: a power of 2)
       seed: 42                       # seed of the design (lhs, sobol)
+      # saltelli: true               # sobol only: N (d + 2) jobs for total-order indices
     params:                          # lhs/sobol: [lo, hi] or {lo, hi, scale: log}
       downstream.partner_share: [0.0, 1.0]
       partnership.deal_size_valuation_share: {lo: 0.1, hi: 1.0, scale: log}
@@ -80,8 +81,11 @@ class Definition:
         params: Swept keys, in column order.
         values: Grid values per key (``kind: grid``).
         ranges: Bounds per key (``lhs``, ``sobol``).
-        samples: Number of sampled points (``lhs``, ``sobol``).
+        samples: Number of sampled points (``lhs``, ``sobol``); with ``saltelli``
+            the base sample size ``N``.
         design_seed: Seed of the sampled design.
+        saltelli: Sobol design in the Saltelli layout (``N (d + 2)`` jobs: A, B,
+            AB_1..AB_d) from which analysis estimates total-order indices.
         replicates: Seeds per point.
         seed: Root seed of the model runs.
         overrides: Base overrides applied to every job (define the sweep).
@@ -99,6 +103,7 @@ class Definition:
     ranges: list[Range] = field(default_factory=list)
     samples: int = 0
     design_seed: int | None = None
+    saltelli: bool = False
     replicates: int = 1
     seed: int = 0
     overrides: list[str] = field(default_factory=list)
@@ -194,9 +199,14 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
     design = data.get("design") or {}
     if not isinstance(design, Mapping):
         raise DefinitionError(f"design={design!r}: expected a mapping with kind, samples, seed")
-    unknown = sorted(set(design) - {"kind", "samples", "seed"})
+    unknown = sorted(set(design) - {"kind", "samples", "seed", "saltelli"})
     if unknown:
-        raise DefinitionError(f"design.{unknown[0]}: unknown field; allowed: kind, samples, seed")
+        raise DefinitionError(f"design.{unknown[0]}: unknown field; allowed: kind, samples, "
+                              "seed, saltelli")
+    saltelli = design.get("saltelli", False)
+    if not isinstance(saltelli, bool) or (saltelli and design.get("kind") != "sobol"):
+        raise DefinitionError(f"design.saltelli={saltelli!r}: true or false, and only with "
+                              "kind: sobol")
     kind = design.get("kind", "grid")
     if kind not in KINDS:
         raise DefinitionError(f"design.kind={kind!r}: allowed: {', '.join(KINDS)}")
@@ -272,29 +282,45 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
             overrides.append(item)
     return Definition(
         name=name, kind=kind, params=[str(k) for k in params], values=values, ranges=ranges,
-        samples=samples or 0, design_seed=design_seed, replicates=replicates, seed=seed,
+        samples=samples or 0, design_seed=design_seed, saltelli=saltelli,
+        replicates=replicates, seed=seed,
         overrides=overrides, hydra_overrides=hydra_overrides, launcher=launcher,
         sweep_dir=((cwd or Path.cwd()) / sweep_dir).resolve(), groups=swept_groups,
     )
 
 
-def unit_sample(kind: str, dims: int, samples: int, seed: int) -> Any:
+def unit_sample(kind: str, dims: int, samples: int, seed: int, saltelli: bool = False) -> Any:
     """Draw a design in the unit cube.
 
     Args:
         kind: ``lhs`` (Latin hypercube) or ``sobol`` (scrambled Sobol sequence).
-        dims: Number of parameters.
+        dims: Number of parameters ``d``.
         samples: Number of points (a power of 2 for Sobol).
         seed: Seed of the design's generator.
+        saltelli: For ``sobol``: draw ``2 d`` dimensions, split them into
+            matrices A and B and return A, B, AB_1, ..., AB_d stacked, where
+            AB_i is A with column i taken from B (Saltelli et al. 2010).
 
     Returns:
-        Array of shape ``(samples, dims)`` with values in ``[0, 1)``.
+        Array of shape ``(samples, d)``, or ``(samples (d + 2), d)`` with
+        ``saltelli``, with values in ``[0, 1)``.
     """
+    import numpy as np
     from scipy.stats import qmc
 
     if kind == "lhs":
         return qmc.LatinHypercube(d=dims, rng=seed).random(samples)
-    return qmc.Sobol(d=dims, scramble=True, rng=seed).random_base2(int(math.log2(samples)))
+    width = 2 * dims if saltelli else dims
+    unit = qmc.Sobol(d=width, scramble=True, rng=seed).random_base2(int(math.log2(samples)))
+    if not saltelli:
+        return unit
+    a, b = unit[:, :dims], unit[:, dims:]
+    blocks = [a, b]
+    for i in range(dims):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append(ab)
+    return np.vstack(blocks)
 
 
 def scale_point(unit: Sequence[float], ranges: Sequence[Range]) -> list[float | int]:
@@ -325,7 +351,8 @@ def points(defn: Definition) -> list[list[Any]]:
     """Return the design points of a definition, one list of values per job, in job order."""
     if defn.kind == "grid":
         return [list(p) for p in itertools.product(*(defn.values[k] for k in defn.params))]
-    unit = unit_sample(defn.kind, len(defn.ranges), defn.samples, defn.design_seed)
+    unit = unit_sample(defn.kind, len(defn.ranges), defn.samples, defn.design_seed,
+                       defn.saltelli)
     return [scale_point(row, defn.ranges) for row in unit]
 
 
@@ -333,6 +360,9 @@ def sweep_record(defn: Definition, pts: list[list[Any]]) -> dict[str, Any]:
     """Return the ``sweep.yaml`` record of a definition and its points."""
     design: dict[str, Any] = {"kind": defn.kind, "seed": defn.design_seed,
                               "samples": len(pts)}
+    if defn.saltelli:
+        design["saltelli"] = True
+        design["base_samples"] = defn.samples
     if defn.kind == "grid":
         design["values"] = defn.values
         design["bounds"] = {k: [min(v), max(v)] for k, v in defn.values.items()

@@ -53,6 +53,20 @@ def test_sobol_design_and_its_power_of_two_rule(tmp_path):
         parse_definition({**sobol, "design": {"kind": "sobol", "samples": 6, "seed": 1}})
 
 
+def test_saltelli_layout_for_total_order_indices(tmp_path):
+    spec = {**LHS, "design": {"kind": "sobol", "samples": 4, "seed": 3, "saltelli": True}}
+    pts = np.array(points(parse_definition(spec, cwd=tmp_path)), dtype=float)
+    n, d = 4, 3
+    assert pts.shape == (n * (d + 2), d)
+    a, b = pts[:n], pts[n:2 * n]
+    for i in range(d):
+        expected = a.copy()
+        expected[:, i] = b[:, i]
+        assert np.array_equal(pts[(2 + i) * n:(3 + i) * n], expected)
+    with pytest.raises(DefinitionError, match="only with kind: sobol"):
+        parse_definition({**LHS, "design": {**LHS["design"], "saltelli": True}})
+
+
 def test_grid_definition_is_the_cartesian_product(tmp_path):
     defn = parse_definition({"params": {"governance": ["none", "antitrust"],
                                         "partnership.exclusivity": [True, False]}}, cwd=tmp_path)
