@@ -37,8 +37,8 @@ from sim.workforce import Workforce
 
 PHASES = ("demography", "capital", "compute", "talent", "labs", "downstream", "incidents",
           "accounting", "metrics")
-STREAMS = ("init", "demography", "capital", "compute", "talent", "labs", "downstream",
-           "incidents", "accounting")
+STREAMS = ("init", "demography", "capital", "compute", "talent", "downstream", "incidents",
+           "accounting")
 K_ACAD, K_LAB, K_STARTUP, K_HYPER, K_ENTRY, K_EXIT = range(len(FLOW_KINDS))
 
 
@@ -80,11 +80,9 @@ class RaceModel(mesa.Model):
                                len(FLOW_KINDS)), dtype=np.int64)
         self.step_flows = np.zeros((len(FLOW_KINDS), len(FLOW_KINDS)), dtype=np.int64)
         self.public_oom = 0.0
-        self.incidents_total = 0
         self.log_no_incident = 0.0
         self.spinouts_total = 0
         self.deals_signed = 0
-        self.startups_born = 0
         self.grad_history = np.zeros((12, 2))
         self.frontier_history: list[float] = []
         self.lab_revenue_total = 0.0
@@ -152,7 +150,6 @@ class RaceModel(mesa.Model):
         self.orgs.prestige[self.lab_org] = 0.6
         self.public_oom = max(lab.alg_eff_oom for lab in self.labs) - p.knowledge.public_lag_oom
         self.initial_frontier = self.frontier_oom()
-        self.lab_capital_usd = np.zeros(len(self.labs))
 
         self.startups: dict[int, Startup] = {}
         self._found_startups(sc.n_startups, ORIGIN_OTHER, born_step=-1, initial=True)
@@ -180,8 +177,6 @@ class RaceModel(mesa.Model):
             industry, self._grant_years(wf.employer[rows]) * wf.salary_usd[rows]
             * rng.random(rows.size), 0.0)
         self.initial_researchers = n
-        self.skill_norm = float(np.exp(0.5 * (p.talent.skill_salary_elasticity
-                                              * p.talent.skill_sigma) ** 2))
 
     def _startup_employers(self, n: int, rng: np.random.Generator, pool_ids: np.ndarray,
                            weights: np.ndarray) -> np.ndarray:
@@ -286,7 +281,6 @@ class RaceModel(mesa.Model):
         self._assign_modes(ids, self.downstream_policy(self, ids, self.rngs["downstream"]))
         for org in ids:
             self.startups[int(org)] = Startup(self, int(org), origin, born_step)
-        self.startups_born += n
         return ids
 
     def _assign_modes(self, ids: np.ndarray, modes: np.ndarray) -> None:
@@ -400,14 +394,14 @@ class RaceModel(mesa.Model):
         lab_money = allocate_capped(self.capital_supply_usd * cp.lab_capital_share,
                                     lab_need, lab_caps)
         led.transfer(INVESTORS, self.lab_org, lab_money, "venture_capital")
-        self.lab_capital_usd += lab_money
         if st.size:
             runway = led.cash_usd[st] / np.maximum(self._startup_costs(st), 1.0)
             pct = (np.argsort(np.argsort(o.quality_oom[st])) + 1.0) / st.size
             backed = self.rngs["capital"].random(st.size) < p.startups.funding_success * 2 * pct
             weights = np.where((runway < 6.0) & backed,
                                o.valuation_usd[st] ** cp.valuation_weight_exponent, 0.0)
-            st_money = allocate_capped(self.capital_supply_usd * (1 - cp.lab_capital_share),
+            startup_share = 1.0 - cp.lab_capital_share - cp.alt_cloud_capital_share
+            st_money = allocate_capped(self.capital_supply_usd * startup_share,
                                        weights, 0.5 * o.valuation_usd[st])
             led.transfer(INVESTORS, st, st_money, "venture_capital")
         for h in self.clouds:
@@ -433,7 +427,8 @@ class RaceModel(mesa.Model):
         lab_compute = np.array([lab.compute_h100e for lab in self.labs])
         total_compute = max(lab_compute.sum(), 1e-9)
         decided: set[int] = set()
-        for h in self.big_clouds:
+        for k in rng.permutation(len(self.big_clouds)):
+            h = self.big_clouds[k]
             if len(h.partners) >= pp.max_labs_per_hyperscaler:
                 continue
             if rng.random() >= pp.offer_prob_per_month:
@@ -453,7 +448,7 @@ class RaceModel(mesa.Model):
                 continue
             tied = sum(lab_compute[self.lab_index[o]] for o in h.partners) + lab_compute[i]
             tied += sum(lab_compute[self.lab_index[x.org_id]] for x in self.labs if x.owner is h)
-            if tied / total_compute >= gov.antitrust_share_threshold:
+            if tied / total_compute > gov.antitrust_share_threshold:
                 continue
             size = pp.deal_size_valuation_share * val[i]
             cash_part = min((1 - pp.credit_share) * size, self.ledger.cash_usd[h.org_id] * 0.5)
@@ -462,7 +457,6 @@ class RaceModel(mesa.Model):
                                     pp.credit_share * size, pp.credit_discount,
                                     pp.exclusivity and not gov.exclusivity_ban, pp.equity_share)
             lab.partner_equity = 1.0 - (1.0 - lab.partner_equity) * (1.0 - pp.equity_share)
-            self.lab_capital_usd[i] += cash_part
             h.partners.append(lab.org_id)
             self.deals_signed += 1
 
@@ -535,7 +529,8 @@ class RaceModel(mesa.Model):
                     continue
             pref[i] = pick[i]
             spot[i] = budget / month_price[pick[i]]
-        acad = o.headcount[pools] * (p.talent.academic_compute_h100e_per_head
+        cheaper = c.hw_cost_usd_per_h100e / self.hw_cost_usd()
+        acad = o.headcount[pools] * (p.talent.academic_compute_h100e_per_head * cheaper
                                      + p.governance.public_compute_h100e_per_academic)
         spot[nl: nl + npl] = acad
         pref[nl: nl + npl] = pick[nl: nl + npl]
@@ -811,7 +806,6 @@ class RaceModel(mesa.Model):
         h = hazard(caps, s, ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
         draws = self.rngs["incidents"].random(h.size) < h
         self.incidents_month = int(draws.sum())
-        self.incidents_total += self.incidents_month
         self.log_no_incident += float(np.log1p(-np.minimum(h, 1.0 - 1e-15)).sum())
 
     # 8. accounting ----------------------------------------------------------

@@ -46,7 +46,8 @@ class Orgs:
         flow_kind: Index into :data:`sim.results.FLOW_KINDS` (in-house labs count as
             ``hyperscaler``).
         alive: False for dead or acquired startups.
-        salary_usd: Salary level offered (USD/year, for median skill).
+        salary_usd: Salary level offered (USD/year): the mean pay; a researcher earns
+            ``level * skill^el / E[skill^el]``.
         compute_h100e: Compute used this month (H100e).
         prestige: Prestige in [0, 1].
         safety: Safety share seen by researchers in [0, 1].

@@ -169,7 +169,8 @@ class StartupParams:
     """Downstream startups: founding, funding, costs, exits."""
 
     funding_success: float = p(0.5, "1", **PROB,
-                               source="assumption: share of rounds closed by the best startup")
+                               source="assumption: mean chance that a round closes; "
+                                      "rises linearly with quality rank")
     founding_rate_per_month: float = p(2.5, "startups/month", 0.0,
                                        source="assumption (base rate, not spin-outs)")
     initial_cash_usd: float = p(4.0e6, "USD", 0.0, source="assumption: seed rounds")
@@ -211,8 +212,9 @@ class TalentParams:
                                        source="assumption: partnership talent channel")
     academic_salary_usd: float = p(9.0e4, "USD/year", 0.0, lo_open=True,
                                    source="assumption: faculty/postdoc pay")
-    academic_compute_h100e_per_head: float = p(0.05, "H100e", 0.0,
-                                               source="assumption (2015 academic GPUs)")
+    academic_compute_h100e_per_head: float = p(0.05, "H100e (2015 prices)", 0.0,
+                                               source="assumption (2015 academic GPUs); "
+                                                      "grows as hardware gets cheaper")
     academic_hiring_share: float = p(0.25, "1/year", 0.0, 5.0,
                                      source="assumption: academic posts per head per year")
     academia_safety: float = p(0.5, "1", **PROB, source="assumption: safety culture of academia")
@@ -226,8 +228,6 @@ class TalentParams:
     spinout_rate_per_month: float = p(0.0005, "1/month", **PROB,
                                       source="assumption; Gofman & Jin 2024 (founding)")
     spinout_wealth_usd: float = p(1.0e6, "USD", 0.0, lo_open=True, source="assumption")
-    hire_budget_share: float = p(0.02, "1/month", 0.0, 1.0,
-                                 source="assumption: vacancies per head per month")
 
 
 @dataclass(frozen=True)
@@ -461,7 +461,11 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
 
 
 def _cross_check(params: SimParams) -> None:
-    sc = params.scenario
+    sc, cp = params.scenario, params.capital
+    if cp.lab_capital_share + cp.alt_cloud_capital_share > 1.0:
+        raise ParamError(
+            f"capital.lab_capital_share={cp.lab_capital_share} + capital.alt_cloud_capital_share="
+            f"{cp.alt_cloud_capital_share}: must sum to <= 1 (startups get the rest)")
     if sc.n_inhouse_labs > sc.n_labs:
         raise ParamError(
             f"scenario.n_inhouse_labs={sc.n_inhouse_labs}: must be <= scenario.n_labs={sc.n_labs}"

@@ -17,7 +17,7 @@ class Contract:
         cloud: The hyperscaler.
         start_step: Month the deal was signed.
         end_step: First month after the deal.
-        credits_usd: Remaining compute credits (USD at list price).
+        credits_usd: Remaining compute credits (USD), drawn down at the discounted price.
         credit_discount: Discount of credits on the list price.
         exclusive: Whether the lab must buy all compute from the partner.
         equity_share: Equity acquired by the hyperscaler.
@@ -78,8 +78,9 @@ class Hyperscaler(mesa.Agent):
     def capex_order_h100e(self, headroom: float, lag_months: int) -> float:
         """Capacity to order now so that capacity meets expected demand after the lag.
 
-        Expected demand extrapolates the last year's demand growth (three-month
-        means, clipped to [1, 4] per year) over the lag, plus a safety headroom.
+        Expected demand extrapolates recent demand growth over the lag, plus a
+        safety headroom. Growth compares the means of the first and last three
+        of the last 12 months (9 months apart), annualised and clipped to [1, 4].
 
         Args:
             headroom: Relative spare capacity aimed for.
@@ -89,6 +90,7 @@ class Hyperscaler(mesa.Agent):
             Capacity to order (H100e, >= 0) before the budget limit.
         """
         old, new = self.demand_history[:3].mean(), self.demand_history[-3:].mean()
-        growth = np.clip(new / old if old > 0 else 1.0, 1.0, 4.0)
+        ratio = new / old if old > 0 else 1.0
+        growth = np.clip(ratio ** (12.0 / 9.0), 1.0, 4.0)
         expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom)
         return max(0.0, expected - self.capacity_h100e - self.pipeline_h100e.sum())

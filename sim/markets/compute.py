@@ -63,7 +63,8 @@ def clear_compute(
         spot_demand_h100e: Spot demand of each buyer, shape ``(B,)``.
         spot_preferred: Preferred spot provider of each buyer (-1 = none).
         spot_allowed: Boolean ``(B, P)``: providers each buyer may buy spot from.
-        wtp_usd_per_hour: Willingness to pay of each buyer, or None (proportional).
+        wtp_usd_per_hour: Willingness-to-pay score of each buyer (only its ranking
+            matters), or None for proportional rationing.
 
     Returns:
         ``(priority_alloc, spot_alloc)``, both ``(B, P)`` in H100e; the sum over
