@@ -107,7 +107,7 @@ def plot_distributions(
     n_null = sum(int(np.isnan(v).sum()) for v in values.values())
     finite = {job: v[np.isfinite(v)] for job, v in values.items()}
     height = max(3.0, 0.42 * len(selected) + 1.6)
-    fig = new_figure(10.0, height)
+    fig = new_figure(11.0, height)
     box_ax, cdf_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
     positions = np.arange(len(selected))[::-1]
     data = [finite[job] if finite[job].size else np.array([np.nan]) for job in selected]
@@ -131,8 +131,12 @@ def plot_distributions(
     cdf_ax.set_ylabel("Share of seeds at or below [1]")
     cdf_ax.set_ylim(0, 1.02)
     cdf_ax.set_title("Empirical CDF per point")
-    if len(selected) <= 8:
-        cdf_ax.legend(loc="lower right", frameon=False)
+    if not any(v.size for v in finite.values()):
+        for ax in (box_ax, cdf_ax):
+            ax.text(0.5, 0.5, "all values null", transform=ax.transAxes, ha="center",
+                    va="center", color="0.4")
+    elif len(selected) <= 8:
+        cdf_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if metric_info(metric).log_scale and all(np.all(v > 0) for v in finite.values()):
         box_ax.set_xscale("log")
         cdf_ax.set_xscale("log")
@@ -187,8 +191,7 @@ def plot_fan_chart(sweep: Sweep, metric: str, jobs: Sequence[int] | None = None)
         log = log and bool(np.all(bands[np.isfinite(bands)] > 0))
     for ax in axes.flat[len(selected):]:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(axis_label(metric, timeseries=True))
+    fig.supylabel(axis_label(metric, timeseries=True, wrap=True), fontsize=9)
     for ax in axes.flat[len(selected) - ncols:len(selected)]:
         ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xlabel("Month of run [months]")
@@ -248,6 +251,8 @@ def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> 
             f"heatmaps need a full grid over exactly two parameters; {sweep.path} sweeps "
             f"{len(sweep.params)} parameter(s) over {len(sweep.jobs)} points"
         )
+    if not sweep.runs[metric].notna().any():
+        raise SweepError(f"every value of {metric} in {sweep.path} is null: nothing to map")
     level = default_threshold(sweep, metric) if threshold is None else float(threshold)
     table = grid_table(sweep, metric, level)
     a, b = sweep.params
@@ -489,8 +494,8 @@ def plot_parameter_scatter(sweep: Sweep, metric: str, statistic: str = "median")
         ax.set_xlabel(param_label(param, names[param]))
     for ax in axes.flat[len(sweep.params):]:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(axis_label(metric, prefix=f"{statistic.capitalize()} of "))
+    fig.supylabel(axis_label(metric, prefix=f"{statistic.capitalize()} of ", wrap=True),
+                  fontsize=9)
     fig.suptitle(f"{metric_info(metric).label}: {statistic} across seeds at each of "
                  f"{len(sweep.jobs)} points")
     return fig

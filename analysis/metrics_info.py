@@ -119,18 +119,24 @@ def metric_unit(metric: str, timeseries: bool = False) -> str:
     return (info.ts_unit or info.unit) if timeseries else info.unit
 
 
-def axis_label(metric: str, timeseries: bool = False, prefix: str = "") -> str:
+def axis_label(
+    metric: str, timeseries: bool = False, prefix: str = "", wrap: bool = False
+) -> str:
     """Return an axis label ``"<label> [<unit>]"`` for a metric.
 
     Args:
         metric: Metric name.
         timeseries: Use the time-series unit (see :class:`MetricInfo`).
-        prefix: Text put before the label, e.g. ``"Δ "`` for differences.
+        prefix: Text put before the label, e.g. ``"Median of "``.
+        wrap: Put the unit on a second line when the label is longer than
+            28 characters (for axes shorter than the label).
 
     Returns:
         The label, e.g. ``"Leader gap [OOM]"``.
     """
-    return f"{prefix}{metric_info(metric).label} [{metric_unit(metric, timeseries)}]"
+    text = f"{prefix}{metric_info(metric).label}"
+    unit = f"[{metric_unit(metric, timeseries)}]"
+    return f"{text}\n{unit}" if wrap and len(text) + len(unit) > 28 else f"{text} {unit}"
 
 
 @functools.cache

@@ -286,6 +286,11 @@ def _overview(page: _Page, sweep: Sweep, baseline: int, labels: Mapping[int, str
     page.add('<p>All points: <a href="tables/points.csv">tables/points.csv</a>.</p>')
 
 
+def _all_null(sweep: Sweep, metrics: Sequence[str]) -> set[str]:
+    """Return the summary metrics whose every value in the sweep is null."""
+    return {m for m in metrics if not sweep.runs[m].notna().any()}
+
+
 def _seed_range(seeds: Sequence[int]) -> str:
     """Describe a seed list compactly (``0-19`` for consecutive seeds)."""
     if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
@@ -306,10 +311,15 @@ def _summary_section(
              "(BCa), median, 5% and 95% quantiles; n = non-null runs. "
              'CSV: <a href="tables/summary.csv">tables/summary.csv</a>.</p>')
     sampled = len(sweep.jobs) > figures.MAX_POINTS or sweep.design_kind in SAMPLED_DESIGNS
+    empty = _all_null(sweep, metrics)
     for metric in metrics:
         page.add(f"<h3>{html.escape(axis_label(metric))}</h3>")
         rows = table[table["metric"] == metric].drop(columns=["metric"])
         page.add(_table_html(rows))
+        if metric in empty:
+            page.add(f'<p class="note">Every value of {html.escape(metric)} is null '
+                     "(for example a threshold never reached): no figures.</p>")
+            continue
         if sampled:
             page.figure(figures.plot_parameter_scatter(sweep, metric), f"scatter_{metric}",
                         f"{metric_info(metric).label}: median across seeds at each point "
@@ -348,11 +358,12 @@ def _effects_section(
     columns = ["job", *sweep.params, "n_pairs", "baseline_mean", "mean", "effect",
                "effect_ci_low", "effect_ci_high", "d_z", "share_higher", "p_value", "p_holm"]
     compared = [j for j in shown if j != baseline]
+    empty = _all_null(sweep, metrics)
     for metric in metrics:
         page.add(f"<h3>{html.escape(axis_label(metric))}</h3>")
         rows = table[table["metric"] == metric]
         page.add(_table_html(rows[columns]))
-        if compared:
+        if compared and metric not in empty:
             page.figure(
                 figures.plot_paired_effects(sweep, metric, baseline, compared, table=rows),
                 f"effects_{metric}",
@@ -365,7 +376,7 @@ def _heatmap_section(
 ) -> None:
     """Add median and exceedance-probability heatmaps of a two-parameter grid."""
     page.add('<h2 id="heatmaps">Two-parameter grid</h2>')
-    for metric in metrics:
+    for metric in sorted(set(metrics) - _all_null(sweep, metrics), key=metrics.index):
         level = thresholds.get(metric, default_threshold(sweep, metric))
         source = "given" if metric in thresholds else "median of all runs"
         page.figure(
@@ -399,7 +410,7 @@ def _sobol_section(
     page.add(f"<p>{html.escape(text)} "
              'CSV: <a href="tables/sobol.csv">tables/sobol.csv</a>.</p>')
     page.add(_table_html(table))
-    for metric in metrics:
+    for metric in sorted(set(metrics) - _all_null(sweep, metrics), key=metrics.index):
         page.figure(figures.plot_sobol(sweep, table, metric), f"sobol_{metric}",
                     f"{metric_info(metric).label}: Sobol indices with 95% CIs.")
 

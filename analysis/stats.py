@@ -98,7 +98,8 @@ def bootstrap_interval(
         method: ``"BCa"`` (with the percentile fallback) or ``"percentile"``.
 
     Returns:
-        Arrays ``(low, high)`` with one entry per output of the statistic.
+        Arrays ``(low, high)`` with one entry per output of the statistic; NaN
+        for an output that is undefined (NaN) in some resamples.
     """
     state = rng.bit_generator.state
     if method == "BCa":
@@ -112,10 +113,12 @@ def bootstrap_interval(
         if np.all(np.isfinite(low)) and np.all(np.isfinite(high)):
             return np.asarray(low), np.asarray(high)
         rng.bit_generator.state = state
-    result = stats.bootstrap(
-        data, statistic, n_resamples=n_resamples, confidence_level=confidence_level,
-        method="percentile", vectorized=True, rng=rng,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            data, statistic, n_resamples=n_resamples, confidence_level=confidence_level,
+            method="percentile", vectorized=True, rng=rng,
+        )
     return np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
 
 
@@ -227,11 +230,11 @@ def paired_differences(sweep: Sweep, metric: str, job: int, baseline: int) -> pd
 
 
 def _mean_and_dz(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Return the mean and the standardised mean (mean / sd, ddof=1) along an axis."""
+    """Return the mean and the standardised mean (mean / sd, ddof=1; NaN if sd = 0)."""
     mean = np.mean(x, axis=axis)
     sd = np.std(x, axis=axis, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.stack([mean, mean / sd])
+        return np.stack([mean, np.where(sd > 0, mean / sd, np.nan)])
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis import figures
@@ -64,7 +65,7 @@ def test_fan_chart(grid: Sweep, tmp_path: Path) -> None:
     fig = figures.plot_fan_chart(grid, "ai_market_usd_per_month", jobs=[0, 3])
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 2
-    assert visible[0].get_ylabel() == "AI market [USD/month]"
+    assert fig.get_supylabel() == "AI market [USD/month]"
     assert visible[0].get_yscale() == "log"
     assert all(ax.get_xlabel() == "Month of run [months]" for ax in visible)
     _written(fig, tmp_path / "fan.svg")
@@ -77,9 +78,15 @@ def test_heatmaps(grid: Sweep, tmp_path: Path) -> None:
     _written(fig, tmp_path / "heat", "pdf")
 
 
-def test_heatmaps_need_a_full_grid(sobol: Sweep) -> None:
+def test_heatmaps_need_a_full_grid_and_values(grid: Sweep, sobol: Sweep) -> None:
     with pytest.raises(SweepError, match="full grid over exactly two parameters"):
         figures.plot_heatmaps(sobol, "compute_hhi")
+    all_null = Sweep(grid.path, grid.definition, grid.provenance, grid.params,
+                     grid.runs.assign(upstream_deals=np.nan))
+    with pytest.raises(SweepError, match=r"every value of upstream_deals .* is null"):
+        figures.plot_heatmaps(all_null, "upstream_deals")
+    fig = figures.plot_distributions(all_null, "upstream_deals")
+    assert "all values null" in [t.get_text() for t in fig.axes[0].texts]
 
 
 def test_paired_effects(grid: Sweep, tmp_path: Path) -> None:
@@ -109,7 +116,7 @@ def test_flows(grid: Sweep, tmp_path: Path) -> None:
 def test_parameter_scatter(sobol: Sweep, tmp_path: Path) -> None:
     fig = figures.plot_parameter_scatter(sobol, "compute_hhi")
     assert fig.axes[1].get_xlabel() == "equity_share [1]"
-    assert fig.axes[0].get_ylabel() == "Median of Compute concentration (HHI) [1]"
+    assert fig.get_supylabel() == "Median of Compute concentration (HHI)\n[1]"
     _written(fig, tmp_path / "scatter.png")
 
 

@@ -9,6 +9,8 @@ import sys
 import types
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.cli import main, parse_thresholds
@@ -191,3 +193,14 @@ def test_help_is_fast_and_imports_no_heavy_library() -> None:
     assert result.stdout.startswith("usage: race-analyze")
     for option in ("SWEEP_DIR", "--metrics", "--baseline", "--format", "--out"):
         assert option in result.stdout
+
+
+def test_all_null_metric_gets_a_note_instead_of_empty_figures(grid_dir: Path,
+                                                             tmp_path: Path) -> None:
+    sweep_dir = Path(shutil.copytree(grid_dir, tmp_path / "sweep"))
+    runs = pd.read_csv(sweep_dir / "runs.csv")
+    runs["upstream_deals"] = np.nan
+    runs.to_csv(sweep_dir / "runs.csv", index=False)
+    index = build_report(load_sweep(sweep_dir), metrics=["upstream_deals"], n_resamples=199)
+    assert "Every value of upstream_deals is null" in index.read_text(encoding="utf-8")
+    assert _check_links(index) == ["figures/flows.png"]
