@@ -6,7 +6,8 @@ Each finished job folder (``SWEEP_DIR/<job>/`` with ``done.json``, written by
 config-group choices). :func:`aggregate` concatenates them into
 
 - ``runs.csv``: ``job``, every swept parameter (column named by its dotted key,
-  or by its config group), ``replicate``, ``seed``, every summary metric;
+  or by its config group; a swept root ``seed`` is named ``root_seed``),
+  ``replicate``, ``seed``, every summary metric;
 - ``timeseries.csv``: ``job``, ``seed``, ``step``, every time-series metric;
 - ``flows.csv``: ``job``, ``seed``, ``year``, ``from_kind``, ``to_kind``, ``moves``;
 
@@ -44,6 +45,8 @@ from race_cli.outputs import (
 from race_cli.sweep import SWEEP_YAML, job_dirs, load_record
 
 RUNS_CSV = "runs.csv"
+#: Column of a swept root ``seed`` in runs.csv (``seed`` is each run's own seed).
+ROOT_SEED_COLUMN = "root_seed"
 TIMESERIES_CSV = "timeseries.csv"
 FLOWS_CSV = "flows.csv"
 
@@ -143,7 +146,8 @@ def aggregate(sweep_dir: str | Path) -> Aggregated:
     rows = 0
     with atomic_writer(paths[0]) as runs, atomic_writer(paths[1]) as series, \
             atomic_writer(paths[2]) as flows:
-        runs.write(",".join(["job", *params, *JOB_SUMMARY_HEADER]) + "\n")
+        columns = [ROOT_SEED_COLUMN if p == "seed" else p for p in params]
+        runs.write(",".join(["job", *columns, *JOB_SUMMARY_HEADER]) + "\n")
         series.write(",".join(["job", *JOB_TIMESERIES_HEADER]) + "\n")
         flows.write(",".join(["job", *JOB_FLOWS_HEADER]) + "\n")
         for folder in finished:
@@ -165,4 +169,7 @@ def aggregate(sweep_dir: str | Path) -> Aggregated:
     return Aggregated(*paths, jobs=[int(d.name) for d in finished], rows=rows)
 
 
-__all__ = ["FLOWS_CSV", "RUNS_CSV", "TIMESERIES_CSV", "Aggregated", "aggregate", "param_value"]
+__all__ = [
+    "FLOWS_CSV", "ROOT_SEED_COLUMN", "RUNS_CSV", "TIMESERIES_CSV", "Aggregated", "aggregate",
+    "param_value",
+]

@@ -21,7 +21,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sim.params import SimParams, from_dict
+from sim.params import ParamError, SimParams, from_dict
 
 #: Name of the top-level schema in Hydra's ConfigStore (first entry of the defaults list).
 SCHEMA_NAME = "race_sim_schema"
@@ -218,8 +218,6 @@ def to_params(cfg: Any) -> tuple[SimParams, dict[str, Any]]:
             CLI key has an invalid value (named with its key and what is allowed).
     """
     from omegaconf import OmegaConf
-
-    from sim.params import ParamError
 
     model, cli = split_cli_keys(OmegaConf.to_container(cfg, resolve=True))
     params = from_dict(model)
