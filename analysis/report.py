@@ -244,8 +244,12 @@ def build_report(
                 + (", ".join(f"{k}={v:g}" for k, v in sorted((thresholds or {}).items()))
                    or "median of all runs"))
     page.add(f"<p>Analysis settings: {html.escape(settings)}.</p>")
-    for note in (_selection_note(sweep, shown, "Figures of paired effects"),
-                 _selection_note(sweep, panels, "Fan charts and flow figures")):
+    effects_drawn = (bool(summary) and len(sweep.jobs) > 1 and few
+                     and sweep.design_kind not in SAMPLED_DESIGNS)
+    notes = [_selection_note(sweep, panels, "Fan charts and flow figures")]
+    if effects_drawn:
+        notes.insert(0, _selection_note(sweep, shown, "Figures of paired effects"))
+    for note in notes:
         if note:
             page.add(f'<p class="note">{html.escape(note)}</p>')
     if summary:

@@ -4,8 +4,9 @@ Figures are built on ``matplotlib.figure.Figure`` objects (no pyplot state,
 so nothing depends on the interactive backend; raster output uses Agg) inside
 ``matplotlib.rc_context(STYLE)``. Colours are the Okabe-Ito palette, which is
 distinguishable with the common colour-vision deficiencies; points beyond
-eight take colours from viridis. Saved files carry no creation date, so a
-regenerated report has identical SVG and PDF files.
+eight take colours from viridis (without its palest yellow, hard to see on
+white). Saved files carry no creation date, so a regenerated report has
+identical SVG and PDF files.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def point_colors(jobs: Sequence[int]) -> dict[int, Any]:
     if len(jobs) <= len(OKABE_ITO):
         return {job: OKABE_ITO[i] for i, job in enumerate(jobs)}
     cmap = matplotlib.colormaps["viridis"]
-    return {job: cmap(i / (len(jobs) - 1)) for i, job in enumerate(jobs)}
+    return {job: cmap(0.88 * i / (len(jobs) - 1)) for i, job in enumerate(jobs)}
 
 
 def save_figure(figure: Any, path: str | Path, fmt: str | None = None) -> Path:

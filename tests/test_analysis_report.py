@@ -75,9 +75,11 @@ def test_report_links_every_figure_and_regenerates_identically(grid_dir: Path) -
     tables = {p.name: p.read_bytes() for p in (index.parent / "tables").iterdir()}
     assert set(tables) == {"points.csv", "summary.csv", "effects.csv", "flows.csv"}
     html_before = index.read_bytes()
+    images = {p.name: p.read_bytes() for p in (index.parent / "figures").iterdir()}
     build_report(load_sweep(grid_dir), metrics=METRICS, n_resamples=999)
     assert index.read_bytes() == html_before
     assert {p.name: p.read_bytes() for p in (index.parent / "tables").iterdir()} == tables
+    assert {p.name: p.read_bytes() for p in (index.parent / "figures").iterdir()} == images
 
 
 def test_sobol_sweep_report_has_sensitivity(tmp_path: Path) -> None:
@@ -94,6 +96,7 @@ def test_sobol_sweep_report_has_sensitivity(tmp_path: Path) -> None:
     assert 'id="sensitivity"' in text and "tables/sobol.csv" in text
     assert "Fan charts and flow figures show the baseline and 8 evenly spaced of the 32" in text
     assert "Skipped: the sobol design samples points at random" in text
+    assert "Figures of paired effects" not in text
 
 
 def test_sampled_design_without_the_layout_gets_first_order_indices(tmp_path: Path) -> None:
