@@ -396,6 +396,8 @@ class SweepCallback(Callback):
                 record = claim(sweep_dir, grid_record(config))
         except SweepConflict as exc:
             _exit(str(exc), 2)
+        except Exception as exc:  # Hydra would only warn and run an unrecorded sweep
+            _exit(f"cannot record the sweep in {sweep_dir}: {type(exc).__name__}: {exc}", 1)
         done = progress_start(sweep_dir, int(record["jobs"]))
         log.info("[sweep] %s: %d jobs x %s seeds, %d already finished -> %s",
                  record.get("name"), record["jobs"], record.get("replicates"), done, sweep_dir)
@@ -419,7 +421,10 @@ class SweepCallback(Callback):
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         record = load_record(sweep_dir) or {}
-        result = aggregate(sweep_dir)
+        try:
+            result = aggregate(sweep_dir)
+        except Exception as exc:  # Hydra would only warn and exit 0
+            _exit(f"aggregating {sweep_dir} failed: {type(exc).__name__}: {exc}", 1)
         log.info("[sweep] aggregated %d runs of %d finished jobs into %s",
                  result.rows, len(result.jobs), result.runs_csv)
         failed = failures(sweep_dir, record)

@@ -9,6 +9,7 @@ directory (the configs ship inside the package).
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import shutil
 import subprocess
@@ -63,10 +64,11 @@ BAD_INPUTS = {
 def runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     """Small runs and bad-input runs, all started at once (separate processes).
 
-    Keys: ``a`` and ``b`` (seed 7), ``c`` (seed 8), and each key of BAD_INPUTS.
+    Keys: ``a`` and ``b`` (seed 7), ``c`` (seed 8), ``r`` (seeds 7, 8, 9 in one job) and
+    each key of BAD_INPUTS.
     """
     root = tmp_path_factory.mktemp("cli")
-    specs = {"a": ["seed=7"], "b": ["seed=7"], "c": ["seed=8"]}
+    specs = {"a": ["seed=7"], "b": ["seed=7"], "c": ["seed=8"], "r": ["seed=7", "replicates=3"]}
     specs.update({bad: ["steps=2", bad] for bad in BAD_INPUTS})
     procs = {}
     for i, (key, extra) in enumerate(specs.items()):
@@ -146,6 +148,23 @@ def test_rerun_from_saved_hydra_config_is_identical(runs, tmp_path):
     assert result.returncode == 0, result.stderr
     for name in ("summary.json", "timeseries.csv", "flows.csv"):
         assert (rerun / name).read_bytes() == (original / name).read_bytes(), name
+
+
+def test_replicates_run_several_seeds_into_compact_files(runs):
+    run_dir, result = runs["r"]
+    assert result.returncode == 0, result.stderr
+    assert "seeds 7, 8, 9" in result.stdout and "mean" in result.stdout
+    assert json.loads((run_dir / "done.json").read_text())["seeds"] == [7, 8, 9]
+    rows = read_csv(run_dir / "summary.csv")
+    assert rows[0] == ["replicate", "seed", *SUMMARY_METRICS]
+    assert [r[:2] for r in rows[1:]] == [["0", "7"], ["1", "8"], ["2", "9"]]
+    single = json.loads((runs["a"][0] / "summary.json").read_text())
+    assert float(rows[1][2]) == single["frontier_capability"], "replicate 0 is the single run"
+    with gzip.open(run_dir / "timeseries.csv.gz", "rt") as handle:
+        series = list(csv.reader(handle))
+    assert series[0] == ["seed", "step", *TIMESERIES_METRICS]
+    assert len(series) == 1 + 3 * STEPS
+    assert not (run_dir / "summary.json").exists()
 
 
 @pytest.mark.parametrize("override", list(BAD_INPUTS))
