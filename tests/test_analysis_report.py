@@ -186,6 +186,15 @@ def test_threshold_parsing() -> None:
         parse_thresholds(["compute_hhi=high"])
 
 
+def test_public_api_names_resolve() -> None:
+    import analysis
+
+    for name in analysis.__all__:
+        assert getattr(analysis, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
+        _ = analysis.plot_everything
+
+
 def test_help_is_fast_and_imports_no_heavy_library() -> None:
     code = ("import sys, analysis.cli; "
             "heavy = {'matplotlib', 'pandas', 'scipy'} & set(sys.modules); "
