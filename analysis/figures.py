@@ -26,6 +26,7 @@ from analysis.metrics_info import (
     FLOW_KIND_LABELS,
     FLOW_UNIT,
     axis_label,
+    format_quantity,
     metric_info,
     param_label,
 )
@@ -263,7 +264,7 @@ def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> 
         ("median", axis_label(metric), f"Median across seeds of {metric_info(metric).label}",
          "viridis", ".3g"),
         ("p_exceed", "Probability [1]",
-         f"P({metric_info(metric).label} > {level:.3g} {metric_info(metric).unit})",
+         f"P({metric_info(metric).label} > {format_quantity(level, metric, 3)})",
          "magma", ".2f"),
     ]
     for ax, (column, bar_label, title, cmap_name, fmt) in zip(axes, panels, strict=True):

@@ -119,6 +119,22 @@ def metric_unit(metric: str, timeseries: bool = False) -> str:
     return (info.ts_unit or info.unit) if timeseries else info.unit
 
 
+def format_quantity(value: float, metric: str, digits: int = 4) -> str:
+    """Format a value of a metric with its unit for prose (no unit for dimensionless ones).
+
+    Args:
+        value: Value in the metric's (summary) unit.
+        metric: Metric name.
+        digits: Significant digits.
+
+    Returns:
+        For example ``"0.4117"`` or ``"31.2 log10 effective FLOP"``.
+    """
+    unit = metric_unit(metric)
+    number = f"{value:.{digits}g}"
+    return number if unit == "1" else f"{number} {unit}"
+
+
 def axis_label(
     metric: str, timeseries: bool = False, prefix: str = "", wrap: bool = False
 ) -> str:

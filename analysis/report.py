@@ -39,7 +39,7 @@ import pandas as pd
 from analysis import figures
 from analysis.errors import SweepError
 from analysis.load import Sweep, check_metrics, point_labels, resolve_baseline
-from analysis.metrics_info import FLOW_UNIT, axis_label, metric_info, metric_unit
+from analysis.metrics_info import FLOW_UNIT, axis_label, format_quantity, metric_info
 from analysis.sensitivity import first_order_table, saltelli_blocks, sobol_table
 from analysis.stats import (
     N_RESAMPLES,
@@ -386,7 +386,7 @@ def _heatmap_section(
         page.figure(
             figures.plot_heatmaps(sweep, metric, level), f"heatmap_{metric}",
             f"{metric_info(metric).label}: median across seeds (left) and probability of "
-            f"exceeding {level:.4g} {metric_unit(metric)} ({source}) (right).")
+            f"exceeding {format_quantity(level, metric)} ({source}) (right).")
 
 
 def _sobol_section(
@@ -438,8 +438,8 @@ def _flow_section(
     page.figure(figures.plot_flows(sweep, shown, table=table[table["job"].isin(shown)]),
                 "flows", f"Mean researcher moves per year between kinds of organisation "
                 f"[{FLOW_UNIT}], per point.")
-    moving = table[table["mean"] > 0]
-    wide = moving.pivot(index=["from_kind", "to_kind"], columns="job", values="mean")
+    wide = table.pivot(index=["from_kind", "to_kind"], columns="job", values="mean")
+    wide = wide[(wide > 0).any(axis=1)]
     wide = wide.rename(columns=lambda j: labels[j] if len(sweep.params) <= 2 else f"job {j}")
     if len(shown) == len(sweep.jobs) and not wide.empty:
         page.add(f"<p>Mean moves per year [{FLOW_UNIT}] per pair of kinds (rows) and point "

@@ -75,6 +75,8 @@ def test_heatmaps(grid: Sweep, tmp_path: Path) -> None:
     fig = figures.plot_heatmaps(grid, "frontier_capability", threshold=30.5)
     assert fig.axes[0].get_xlabel() == "partner_share [1]"
     assert "> 30.5 log10 effective FLOP" in fig.axes[1].get_title()
+    hhi = figures.plot_heatmaps(grid, "compute_hhi", threshold=0.25)
+    assert hhi.axes[1].get_title().endswith("> 0.25)")
     _written(fig, tmp_path / "heat", "pdf")
 
 
