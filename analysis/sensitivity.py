@@ -58,6 +58,10 @@ SALTELLI_METHOD = "saltelli-jansen"
 #: ``method`` column of given-data first-order estimates.
 GIVEN_DATA_METHOD = "binned (given data)"
 
+#: Index columns of the sensitivity tables, in order.
+INDEX_COLUMNS: tuple[str, ...] = (
+    "first", "first_low", "first_high", "total", "total_low", "total_high")
+
 #: Groups of the delete-a-group jackknife of given-data indices.
 JACKKNIFE_GROUPS = 20
 
@@ -284,7 +288,7 @@ def sobol_table(
         )
         for i, param in enumerate(blocks.params):
             rows.append({"metric": metric, "param": param,
-                         **{k: float(v[i]) for k, v in est.items()},
+                         **{k: float(est[k][i]) for k in INDEX_COLUMNS},
                          "n_base": int(keep.sum()), "method": SALTELLI_METHOD})
     return pd.DataFrame(rows)
 

@@ -58,6 +58,8 @@ def test_additive_function_indices_from_a_sweep_directory(tmp_path: Path) -> Non
     assert blocks.n_base == 256 and blocks.ab.shape == (3, 256)
     table = sobol_table(sweep, ["frontier_capability"], n_resamples=999)
     assert list(table["param"]) == list(BOUNDS)
+    assert list(table.columns) == ["metric", "param", "first", "first_low", "first_high",
+                                   "total", "total_low", "total_high", "n_base", "method"]
     expected = np.array([0.2, 0.8, 0.0])
     for key in ("first", "total"):
         np.testing.assert_allclose(table[key], expected, atol=TOLERANCE)
@@ -144,6 +146,8 @@ def test_first_order_table_for_a_latin_hypercube(tmp_path: Path) -> None:
                                  kind="lhs", noise_sd=0.0, steps=12)
     table = first_order_table(load_sweep(path), ["compute_hhi"])
     assert list(table["param"]) == ["downstream.partner_share", "partnership.equity_share"]
+    assert list(table.columns) == ["metric", "param", "first", "first_low", "first_high",
+                                   "total", "total_low", "total_high", "n_base", "method"]
     assert table["total"].isna().all() and (table["method"] == "binned (given data)").all()
     np.testing.assert_allclose(table["first"], [0.0, 1.0], atol=TOLERANCE)
     with pytest.raises(SweepError, match="need at least 16"):
