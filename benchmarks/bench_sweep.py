@@ -90,7 +90,8 @@ def main() -> None:
     if args.runs % jobs:
         sys.exit(f"--runs {args.runs} must be a multiple of cores x jobs-per-core = {jobs}")
 
-    print(f"{args.runs} runs of the default scenario, {args.steps} months, {args.cores} cores")
+    print(f"{args.runs} runs of the default scenario, {args.steps} months, {args.cores} cores; "
+          f"load average before: {os.getloadavg()[0]:.2f} (other processes skew the figures)")
     workdir = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     try:
         wall, model = bench_sweep(args.runs, args.steps, args.cores, jobs, workdir)
@@ -111,6 +112,7 @@ def main() -> None:
     print(f"  pool efficiency       {pool_efficiency:8.3f}")
     print(f"sweep wall / pool wall  {wall / pool_wall:8.3f}")
     print(f"sweep efficiency / pool efficiency {efficiency / pool_efficiency:8.3f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
