@@ -34,6 +34,9 @@ SWEEP_FILE = "sweep.yaml"
 PROVENANCE_FILE = "provenance.json"
 
 TIMESERIES_KEYS = ("job", "seed", "step")
+
+#: ``runs.csv`` column of a swept root seed (``sweep.yaml`` lists it as ``seed``).
+ROOT_SEED = "root_seed"
 FLOWS_COLUMNS = ("job", "seed", "year", "from_kind", "to_kind", "moves")
 
 
@@ -54,6 +57,10 @@ class Sweep:
             sorted by job and replicate.
         missing_jobs: Design points listed in ``sweep.yaml`` that have no
             rows in ``runs.csv`` (failed or not yet run).
+        job_map: Job id in the files -> job id in the tables. The identity,
+            except for sweeps over the root seed (``root_seed`` column): jobs
+            that differ only in their root seed are one parameter point, named
+            by its smallest job id, with the seeds of all of them.
     """
 
     path: Path
@@ -62,6 +69,7 @@ class Sweep:
     params: list[str]
     runs: pd.DataFrame
     missing_jobs: list[int] = field(default_factory=list)
+    job_map: dict[int, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -103,12 +111,12 @@ class Sweep:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         """Long table ``job, seed, step`` + every time-series metric, validated."""
-        return _load_timeseries(self.path / TIMESERIES_FILE, self.runs)
+        return _load_timeseries(self.path / TIMESERIES_FILE, self.runs, self.job_map)
 
     @cached_property
     def flows(self) -> pd.DataFrame:
         """Researcher moves ``job, seed, year, from_kind, to_kind, moves``, validated."""
-        return _load_flows(self.path / FLOWS_FILE, self.runs)
+        return _load_flows(self.path / FLOWS_FILE, self.runs, self.job_map)
 
     def metric_values(self, metric: str, job: int) -> np.ndarray:
         """Return one summary metric at one job, in seed order (NaN = null).
@@ -147,7 +155,8 @@ def load_sweep(path: str | Path) -> Sweep:
     provenance = _load_provenance(root / PROVENANCE_FILE)
     runs, params = _load_runs(root / RUNS_FILE, definition)
     missing = _check_design_points(root, definition, runs)
-    return Sweep(root, definition, provenance, params, runs, missing)
+    runs, params, job_map = _pool_root_seeds(root / RUNS_FILE, runs, params)
+    return Sweep(root, definition, provenance, params, runs, missing, job_map)
 
 
 def check_metrics(metrics: Iterable[str], kind: str = "any") -> list[str]:
@@ -209,11 +218,14 @@ def point_labels(sweep: Sweep, max_params: int = 2) -> dict[int, str]:
         max_params: Up to this many swept parameters, label a point by its
             values (``"partner_share=0.5, exclusivity=true"``); with more, or
             for sampled designs (``lhs``, ``sobol``), by ``"job <id>"`` (the
-            report's point table gives the values).
+            report's point table gives the values); ``"all runs"`` when only
+            the root seed was swept.
 
     Returns:
         Job id -> label.
     """
+    if not sweep.params:
+        return {int(j): "all runs" for j in sweep.points["job"]}
     if len(sweep.params) > max_params or sweep.design_kind in ("lhs", "sobol"):
         return {int(j): f"job {int(j)}" for j in sweep.points["job"]}
     names = short_names(sweep.params)
@@ -436,7 +448,7 @@ def _load_runs(path: Path, definition: dict[str, Any]) -> tuple[pd.DataFrame, li
         raise SweepError(f"{path}: column 'seed' must follow 'replicate'")
     params = columns[1:r]
     _check_metric_columns(path, columns[r + 2 :], SUMMARY_METRICS)
-    declared = definition["params"]
+    declared = [ROOT_SEED if p == "seed" else p for p in definition["params"]]
     if set(params) != set(declared):
         raise SweepError(
             f"{path}: swept parameter columns {params} differ from {SWEEP_FILE} params "
@@ -447,8 +459,41 @@ def _load_runs(path: Path, definition: dict[str, Any]) -> tuple[pd.DataFrame, li
     for column in ("job", "replicate", "seed"):
         _integer_column(table, column, path)
     _numeric_columns(table, SUMMARY_METRICS, path)
-    _check_runs_consistency(path, table, params, definition)
+    if ROOT_SEED not in params:
+        _check_runs_consistency(path, table, params, definition)
     return table.sort_values(["job", "replicate"], ignore_index=True), params
+
+
+def _pool_root_seeds(
+    path: Path, table: pd.DataFrame, params: list[str]
+) -> tuple[pd.DataFrame, list[str], dict[int, int]]:
+    """Merge jobs that differ only in a swept root seed into one parameter point.
+
+    A sweep over ``seed`` (column ``root_seed``) spreads the seeds of a point
+    over several jobs. Each point takes the smallest job id of its jobs, its
+    runs are renumbered ``replicate = 0, 1, ...`` in seed order, and the
+    usual checks (one value per parameter, the same seed list at every point)
+    apply to the merged points.
+
+    Returns:
+        The runs, the swept parameters without ``root_seed`` and the job map.
+    """
+    jobs = sorted(int(j) for j in table["job"].unique())
+    if ROOT_SEED not in params:
+        return table, params, {j: j for j in jobs}
+    others = [p for p in params if p != ROOT_SEED]
+    merged = table.drop(columns=[ROOT_SEED])
+    if others:
+        keys = merged[others].astype(str).agg("\x1f".join, axis=1)
+        point = merged.groupby(keys)["job"].transform("min")
+    else:
+        point = pd.Series(min(jobs), index=merged.index)
+    job_map = dict(zip(merged["job"].astype(int), point.astype(int), strict=True))
+    merged["job"] = point.astype(np.int64)
+    merged = merged.sort_values(["job", "seed"], ignore_index=True)
+    merged["replicate"] = merged.groupby("job").cumcount().astype(np.int64)
+    _check_runs_consistency(path, merged, others, {})
+    return merged, others, job_map
 
 
 def _check_runs_consistency(
@@ -457,9 +502,10 @@ def _check_runs_consistency(
     """Check that rows form one sweep: one value per parameter and job, one seed list."""
     duplicated = table.duplicated(["job", "seed"])
     if duplicated.any():
-        row = table[duplicated].iloc[0]
+        row = table.loc[duplicated, ["job", "seed"]].iloc[0]
         raise SweepError(
-            f"{path}: job {row['job']} has seed {row['seed']} twice (rows of two sweeps mixed?)"
+            f"{path}: job {int(row['job'])} has seed {int(row['seed'])} twice (rows of two "
+            "sweeps mixed, or root-seed blocks that overlap?)"
         )
     for param in params:
         empty = table[param].isna()
@@ -521,7 +567,18 @@ def _run_keys(table: pd.DataFrame) -> set[tuple[int, int]]:
     return set(zip(table["job"].tolist(), table["seed"].tolist(), strict=True))
 
 
-def _load_timeseries(path: Path, runs: pd.DataFrame) -> pd.DataFrame:
+def _remap_jobs(table: pd.DataFrame, job_map: dict[int, int], path: Path) -> None:
+    """Rename job ids in place to parameter points (see :attr:`Sweep.job_map`)."""
+    if all(k == v for k, v in job_map.items()):
+        return
+    mapped = table["job"].map(job_map)
+    if mapped.isna().any():
+        job = int(table.loc[mapped.isna(), "job"].iloc[0])
+        raise SweepError(f"{path}: job {job} is not in {RUNS_FILE} (mixed sweeps or stale file)")
+    table["job"] = mapped.astype(np.int64)
+
+
+def _load_timeseries(path: Path, runs: pd.DataFrame, job_map: dict[int, int]) -> pd.DataFrame:
     """Read and validate ``timeseries.csv`` against the runs."""
     table = read_csv_checked(path)
     columns = list(table.columns)
@@ -530,13 +587,13 @@ def _load_timeseries(path: Path, runs: pd.DataFrame) -> pd.DataFrame:
     _check_metric_columns(path, columns[3:], TIMESERIES_METRICS)
     for column in TIMESERIES_KEYS:
         _integer_column(table, column, path)
+    _remap_jobs(table, job_map, path)
     _numeric_columns(table, TIMESERIES_METRICS, path)
     _check_same_runs(path, _run_keys(table), runs)
     if table.duplicated(list(TIMESERIES_KEYS)).any():
-        row = table[table.duplicated(list(TIMESERIES_KEYS))].iloc[0]
-        raise SweepError(
-            f"{path}: job {row['job']}, seed {row['seed']} has step {row['step']} twice"
-        )
+        job, seed, step = (int(v) for v in table.loc[
+            table.duplicated(list(TIMESERIES_KEYS)), list(TIMESERIES_KEYS)].iloc[0])
+        raise SweepError(f"{path}: job {job}, seed {seed} has step {step} twice")
     per_run = table.groupby(["job", "seed"])["step"].agg(["count", "min", "max"])
     horizon = int(per_run["count"].max())
     short = per_run[(per_run["count"] != horizon) | (per_run["min"] != 0)
@@ -551,7 +608,7 @@ def _load_timeseries(path: Path, runs: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(list(TIMESERIES_KEYS), ignore_index=True)
 
 
-def _load_flows(path: Path, runs: pd.DataFrame) -> pd.DataFrame:
+def _load_flows(path: Path, runs: pd.DataFrame, job_map: dict[int, int]) -> pd.DataFrame:
     """Read and validate ``flows.csv`` against the runs (zero flows are omitted)."""
     table = read_csv_checked(path)
     if list(table.columns) != list(FLOWS_COLUMNS):
@@ -560,6 +617,7 @@ def _load_flows(path: Path, runs: pd.DataFrame) -> pd.DataFrame:
         )
     for column in ("job", "seed", "year"):
         _integer_column(table, column, path)
+    _remap_jobs(table, job_map, path)
     _numeric_columns(table, ["moves"], path)
     for column in ("from_kind", "to_kind"):
         unknown = sorted(set(table[column].astype(str)) - set(FLOW_KINDS))

@@ -262,3 +262,43 @@ def test_provenance_must_be_an_object(broken: Path) -> None:
     (broken / "provenance.json").write_text(json.dumps([1, 2]), encoding="utf-8")
     with pytest.raises(SweepError, match="expected a JSON object"):
         load_sweep(broken)
+
+
+def _root_seed_sweep(path: Path, offset: int) -> Path:
+    """Two partner shares x two root seeds (jobs 1 and 3 start at seed ``offset``)."""
+    points = [{"downstream.partner_share": share} for share in (0.0, 0.0, 0.5, 0.5)]
+    write_synthetic_sweep(path, points, [0, 1, 2], steps=12)
+    for name in ("runs.csv", "timeseries.csv", "flows.csv"):
+        table = pd.read_csv(path / name)
+        table.loc[table["job"].isin([1, 3]), "seed"] += offset
+        if name == "runs.csv":
+            table.insert(2, "root_seed", np.where(table["job"].isin([1, 3]), offset, 0))
+        table.to_csv(path / name, index=False)
+    text = (path / "sweep.yaml").read_text(encoding="utf-8")
+    text = text.replace("- downstream.partner_share\n", "- downstream.partner_share\n- seed\n", 1)
+    (path / "sweep.yaml").write_text(text, encoding="utf-8")
+    return path
+
+
+def test_root_seed_blocks_are_pooled_into_points(tmp_path: Path) -> None:
+    sweep = load_sweep(_root_seed_sweep(tmp_path / "blocks", 3))
+    assert sweep.params == ["downstream.partner_share"]
+    assert sweep.jobs == [0, 2] and sweep.seeds == [0, 1, 2, 3, 4, 5]
+    assert sweep.job_map == {0: 0, 1: 0, 2: 2, 3: 2}
+    assert sweep.points["n_seeds"].tolist() == [6, 6]
+    assert sorted(sweep.timeseries["job"].unique()) == [0, 2]
+    assert sweep.timeseries.groupby(["job", "seed"]).size().eq(12).all()
+    assert sorted(sweep.flows["job"].unique()) == [0, 2]
+    assert point_labels(sweep)[2] == "partner_share=0.5"
+
+
+def test_overlapping_root_seed_blocks_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(SweepError, match="job 0 has seed 2 twice"):
+        load_sweep(_root_seed_sweep(tmp_path / "overlap", 2))
+
+
+def test_duplicate_month_in_timeseries(broken: Path) -> None:
+    table = pd.read_csv(broken / "timeseries.csv")
+    pd.concat([table, table.iloc[[0]]]).to_csv(broken / "timeseries.csv", index=False)
+    with pytest.raises(SweepError, match="job 0, seed 100 has step 0 twice"):
+        _ = load_sweep(broken).timeseries
