@@ -398,9 +398,10 @@ def plot_overview(path: Path, results: Results) -> None:
     steps = results.lab_capability.shape[0]
     years = results.start_year + np.arange(steps) / 12.0
     ts = results.timeseries
-    fig = Figure(figsize=(11, 8), layout="constrained")
+    fig = Figure(figsize=(11, 8))
     FigureCanvasAgg(fig)
     (ax_cap, ax_safe), (ax_conc, ax_acad) = fig.subplots(2, 2, sharex=True)
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.07, top=0.92, wspace=0.22, hspace=0.18)
 
     for j, name in enumerate(results.lab_names):
         ax_cap.plot(years, results.lab_capability[:, j], lw=1.2, label=name)
