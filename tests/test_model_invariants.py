@@ -93,7 +93,7 @@ class AuditedRun:
 
 
 @pytest.fixture(scope="module")
-def run_cache(small_params: SimParams) -> dict[str, AuditedRun]:
+def run_cache() -> dict[str, AuditedRun]:
     """Runs of this module by configuration name, each simulated at most once."""
     return {}
 
@@ -237,8 +237,8 @@ def test_shares_are_in_the_unit_interval(run: AuditedRun):
     for name in SHARE_SUMMARY:
         value = run.results.summary[name]
         assert value is None or 0 <= value <= 1, name
-    for arr in (run.results.lab_safety,):
-        assert ((arr >= 0) & (arr <= 1)).all()
+    safety = run.results.lab_safety
+    assert ((safety >= 0) & (safety <= 1)).all()
     for name in NONNEGATIVE_SERIES:
         assert (ts[name] >= 0).all(), name
 
