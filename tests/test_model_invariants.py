@@ -299,3 +299,16 @@ def test_audit_does_not_change_the_run(named):
     assert plain.summary == audited.results.summary
     for name, series in plain.timeseries.items():
         np.testing.assert_array_equal(series, audited.results.timeseries[name])
+
+
+@pytest.mark.parametrize("key", ["labs__initial_cash_usd", "startups__initial_cash_usd"])
+def test_zero_initial_cash_passes_validation_and_simulates(small_params: SimParams, key: str):
+    """Both keys allow 0 (``lo=0``, inclusive), so a run with 0 must complete with finite output.
+
+    ``RaceModel._set_salaries`` divides by a reference cash per head proportional to
+    the initial cash, which is then 0.
+    """
+    params = replace(small_params, steps=12, **{key: 0.0})
+    res = sim.run(params, 0)
+    for name, series in res.timeseries.items():
+        assert np.isfinite(series).all(), name
