@@ -124,16 +124,19 @@ def test_unknown_key_message_names_the_value(data, key, value):
 
 
 @pytest.mark.parametrize(
-    ("scenario", "fragment"),
+    ("data", "fragment"),
     [
-        ({"n_labs": 2, "n_inhouse_labs": 3}, "scenario.n_inhouse_labs=3"),
-        ({"n_big_clouds": 0}, "scenario.n_inhouse_labs=2"),
-        ({"n_big_clouds": 0, "n_alt_clouds": 0, "n_inhouse_labs": 0}, "at least one cloud"),
+        ({"scenario": {"n_labs": 2, "n_inhouse_labs": 3}}, "scenario.n_inhouse_labs=3"),
+        ({"scenario": {"n_big_clouds": 0}}, "scenario.n_inhouse_labs=2"),
+        ({"scenario": {"n_big_clouds": 0, "n_alt_clouds": 0, "n_inhouse_labs": 0}},
+         "at least one cloud"),
+        ({"capital": {"lab_capital_share": 0.9, "alt_cloud_capital_share": 0.2}},
+         "capital.lab_capital_share=0.9"),
     ],
 )
-def test_cross_checks_between_counts(scenario, fragment):
+def test_cross_checks_between_parameters(data, fragment):
     with pytest.raises(ParamError, match=re.escape(fragment)):
-        from_dict({"scenario": scenario})
+        from_dict(data)
 
 
 def test_defaults_validate_and_round_trip():
