@@ -252,15 +252,15 @@ class RaceModel(mesa.Model):
     def _set_salaries(self) -> None:
         """Salary levels: lab and startup pay rises with cash per head (USD/year)."""
         o, lp, sp = self.orgs, self.p.labs, self.p.startups
-        cash = self.ledger.cash_usd[: o.size]
+        cash = np.maximum(self.ledger.cash_usd[: o.size], 0.0)
         head = np.maximum(o.headcount[: o.size], 1)
-        ref = lp.initial_cash_usd / max(1.0, self.p.scenario.n_researchers
-                                        * lp.initial_staff_share / max(1, len(self.labs)))
+        ref = max(1.0, lp.initial_cash_usd / max(1.0, self.p.scenario.n_researchers
+                                                 * lp.initial_staff_share / max(1, len(self.labs))))
         labs = self.lab_org
         o.salary_usd[labs] = lp.salary_usd * np.clip(
             (cash[labs] / head[labs] / ref) ** lp.salary_cash_elasticity, 0.5, 30.0)
         st = self.orgs.ids(STARTUP)
-        ref_s = sp.initial_cash_usd / max(sp.initial_staff, 1)
+        ref_s = max(1.0, sp.initial_cash_usd / max(sp.initial_staff, 1))
         o.salary_usd[st] = sp.salary_usd * np.clip(
             (cash[st] / head[st] / ref_s) ** lp.salary_cash_elasticity, 0.5, 10.0)
 
