@@ -305,8 +305,8 @@ def test_audit_does_not_change_the_run(named):
 def test_zero_initial_cash_passes_validation_and_simulates(small_params: SimParams, key: str):
     """Both keys allow 0 (``lo=0``, inclusive), so a run with 0 must complete with finite output.
 
-    ``RaceModel._set_salaries`` divides by a reference cash per head proportional to
-    the initial cash, which is then 0.
+    Salary levels scale with cash per head relative to the initial cash per
+    head, a reference that is 0 here.
     """
     params = replace(small_params, steps=12, **{key: 0.0})
     res = sim.run(params, 0)
