@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 import sim
+from sim import metrics
+from sim.model import RaceModel
 from sim.params import ParamError, SimParams, replace, to_dict
 from sim.results import Results
 
@@ -86,6 +88,17 @@ def test_a_different_seed_gives_a_different_run(first: Results, seed_zero: Resul
     assert seed_zero.summary != first.summary
     for name in ("frontier_capability", "researchers_active", "moves_academia_to_industry"):
         assert not np.array_equal(seed_zero.timeseries[name], first.timeseries[name]), name
+
+
+def test_interleaved_models_do_not_share_state(first: Results, seed_zero: Results,
+                                              small_params: SimParams):
+    """Two models stepped alternately in one process give the runs each gives alone."""
+    models = [RaceModel(small_params, SEED), RaceModel(small_params, 0)]
+    for _ in range(small_params.steps):
+        for model in models:
+            model.step()
+    assert fingerprint(metrics.results(models[0])) == fingerprint(first)
+    assert fingerprint(metrics.results(models[1])) == fingerprint(seed_zero)
 
 
 def test_replicate_seeds():
