@@ -451,11 +451,12 @@ class RaceModel(mesa.Model):
             if tied / total_compute > gov.antitrust_share_threshold:
                 continue
             size = pp.deal_size_valuation_share * val[i]
-            cash_part = min((1 - pp.credit_share) * size, self.ledger.cash_usd[h.org_id] * 0.5)
+            cash_part = min((1 - pp.credit_share) * size, self.ledger.cash_usd[h.org_id] * 0.2)
             self.ledger.transfer(h.org_id, lab.org_id, cash_part, "upstream_investment")
             lab.contract = Contract(lab.org_id, h, self.t, self.t + pp.deal_length_months,
                                     pp.credit_share * size, pp.credit_discount,
-                                    pp.exclusivity and not gov.exclusivity_ban, pp.equity_share)
+                                    pp.exclusivity and not gov.exclusivity_ban, pp.equity_share,
+                                    h.price_usd_per_hour, self.hw_cost_usd())
             lab.partner_equity = 1.0 - (1.0 - lab.partner_equity) * (1.0 - pp.equity_share)
             h.partners.append(lab.org_id)
             self.deals_signed += 1
@@ -501,6 +502,7 @@ class RaceModel(mesa.Model):
         pref = np.full(n_b, -1, np.int64)
         allowed = np.ones((n_b, n_p), dtype=bool)
         self.credit_price = np.zeros(n_b)
+        self.credit_h100e = np.zeros(n_b)
         cap = np.array([h.capacity_h100e for h in self.clouds])
         attract = (np.maximum(cap, 1e-9) ** c.provider_size_exponent
                    / price ** c.provider_price_exponent)
@@ -519,13 +521,15 @@ class RaceModel(mesa.Model):
                 prov = ct.cloud.provider
                 months_left = max(1, ct.end_step - self.t)
                 use = ct.credits_usd / months_left
-                self.credit_price[i] = month_price[prov] * (1 - ct.credit_discount)
-                prio[i], prio_prov[i] = use / self.credit_price[i], prov
+                self.credit_price[i] = (ct.price_usd_per_hour * HOURS_PER_MONTH
+                                        * (1 - ct.credit_discount)
+                                        * self.hw_cost_usd() / ct.hw_cost_usd)
+                self.credit_h100e[i] = use / self.credit_price[i]
+                prio[i], prio_prov[i] = self.credit_h100e[i], prov
                 if ct.exclusive:
+                    prio[i] += budget / self.credit_price[i]
                     allowed[i] = False
                     allowed[i, prov] = True
-                    pref[i] = prov
-                    spot[i] = budget / month_price[prov]
                     continue
             pref[i] = pick[i]
             spot[i] = budget / month_price[pick[i]]
@@ -562,7 +566,11 @@ class RaceModel(mesa.Model):
         for i, lab in enumerate(self.labs):
             lab.compute_h100e = float(used[i])
         floor = (self.hw_cost_usd() / c.hw_life_months / HOURS_PER_MONTH * (1 + c.margin_floor))
-        new_price = update_price(price, demand, cap, np.full(n_p, floor), c.target_utilisation,
+        spot_demand = np.zeros(n_p)
+        np.add.at(spot_demand, pref[pref >= 0], spot[pref >= 0])
+        spot_capacity = np.maximum(cap - alloc_p.sum(axis=0), 1e-9 * np.maximum(cap, 1.0))
+        new_price = update_price(price, spot_demand, spot_capacity, np.full(n_p, floor),
+                                 c.target_utilisation,
                                  c.price_sensitivity, c.price_step_max)
         self.month_price = month_price
         for k, h in enumerate(self.clouds):
@@ -576,7 +584,7 @@ class RaceModel(mesa.Model):
         for h in self.clouds:
             want = h.capex_order_h100e(c.capex_headroom, lag)
             budget = max(0.0, led.cash_usd[h.org_id]) * c.capex_cash_share + \
-                c.capex_reinvest_share * h.compute_revenue_usd
+                c.capex_reinvest_share * (h.compute_revenue_usd + self.base_revenue_usd(h))
             budget = min(budget, max(0.0, led.cash_usd[h.org_id]))
             units = min(want, budget / cost)
             if units <= 0:
@@ -604,6 +612,9 @@ class RaceModel(mesa.Model):
         cur = wf.employer[s_rows]
         vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
         cand = sample_candidates(vac, s_rows.size, p.candidates, rng)
+        partner_of_cur = o.partner_lab[cur]
+        known = (partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
+        cand[known, -1] = partner_of_cur[known]
         options = np.concatenate([cur[:, None], cand], axis=1)
         valid = options >= 0
         opt = np.where(valid, options, 0)
@@ -615,7 +626,6 @@ class RaceModel(mesa.Model):
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
             wf.unvested_equity_usd[s_rows] / np.maximum(wf.salary_usd[s_rows], 1.0))[:, None]
-        partner_of_cur = o.partner_lab[cur]
         channel = (partner_of_cur[:, None] == opt) & (partner_of_cur[:, None] >= 0)
         switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
         util -= np.where(moving, switch, 0.0)
@@ -816,13 +826,15 @@ class RaceModel(mesa.Model):
         cloud_org = np.array([h.org_id for h in self.clouds])
         for h in self.clouds:
             h.compute_revenue_usd = 0.0
-        lab_credit = np.zeros(buyers.size)
-        lab_credit[: len(self.labs)] = alloc_p[: len(self.labs)].sum(axis=1)
         for i, lab in enumerate(self.labs):
             ct = lab.contract
-            if ct is not None and lab.owner is None and lab_credit[i] > 0:
-                ct.credits_usd = max(0.0, ct.credits_usd - lab_credit[i] * self.credit_price[i])
-                alloc_p[i] = 0.0
+            got = alloc_p[i].sum()
+            if ct is not None and lab.owner is None and got > 0:
+                on_credit = min(got, self.credit_h100e[i])
+                ct.credits_usd = max(0.0, ct.credits_usd - on_credit * self.credit_price[i])
+                alloc_p[i] *= (got - on_credit) / got
+                if ct.exclusive:
+                    alloc_p[i] *= self.credit_price[i] / self.month_price[ct.cloud.provider]
         pools = np.array([x.org_id for x in self.pools])
         rows = wf.active_rows()
         emp = wf.employer[rows]

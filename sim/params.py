@@ -145,7 +145,7 @@ class CloudParams:
                                         source="Hobbhahn & Besiroglu 2022: FLOP/$ x1.4/yr")
     capex_lag_months: int = p(18, "months", 0, 120, source="model-spec: 12-24 months")
     capex_reinvest_share: float = p(0.6, "1", 0.0, 1.0,
-                                    source="assumption; hyperscaler capex/revenue")
+                                    source="assumption; capex out of base plus compute revenue")
     capex_headroom: float = p(0.15, "1", 0.0, 5.0, source="assumption")
     capex_cash_share: float = p(0.05, "1/month", 0.0, 1.0,
                                 source="assumption: at most this share of cash per month")
@@ -441,8 +441,8 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
     if unknown:
         where = prefix or "top level"
         raise ParamError(
-            f"{prefix + '.' if prefix else ''}{unknown[0]}: unknown key in {where}; "
-            f"allowed: {', '.join(sorted(known))}"
+            f"{prefix + '.' if prefix else ''}{unknown[0]}={data[unknown[0]]!r}: unknown key in "
+            f"{where}; allowed: {', '.join(sorted(known))}"
         )
     kwargs = {}
     for name, value in data.items():
@@ -524,7 +524,8 @@ def replace(params: SimParams, **changes: Any) -> SimParams:
                 raise ParamError(f"{'.'.join(parts)}: unknown key")
             node = node[part]
         if parts[-1] not in node:
-            raise ParamError(f"{'.'.join(parts)}: unknown key")
+            allowed = ", ".join(sorted(node))
+            raise ParamError(f"{'.'.join(parts)}={value!r}: unknown key; allowed: {allowed}")
         node[parts[-1]] = value
     return from_dict(data)
 

@@ -21,6 +21,9 @@ class Contract:
         credit_discount: Discount of credits on the list price.
         exclusive: Whether the lab must buy all compute from the partner.
         equity_share: Equity acquired by the hyperscaler.
+        price_usd_per_hour: List price at signing (USD per H100e-hour); contract compute
+            costs this times ``1 - credit_discount``, falling with hardware costs.
+        hw_cost_usd: Hardware cost per H100e at signing (USD), to index the contract price.
     """
 
     lab_org: int
@@ -31,6 +34,8 @@ class Contract:
     credit_discount: float
     exclusive: bool
     equity_share: float
+    price_usd_per_hour: float
+    hw_cost_usd: float
 
 
 class Hyperscaler(mesa.Agent):
