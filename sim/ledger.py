@@ -66,24 +66,37 @@ class Ledger:
         if np.ndim(src) == 0 and np.ndim(dst) == 0 and np.ndim(amount_usd) == 0:
             self._transfer_one(int(src), int(dst), float(amount_usd), category)
             return
-        src_a, dst_a, amt = np.broadcast_arrays(
-            np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
-            np.asarray(amount_usd, dtype=float))
-        src_a, dst_a, amt = src_a.ravel(), dst_a.ravel(), amt.ravel()
+        shape = np.broadcast_shapes(np.shape(src), np.shape(dst), np.shape(amount_usd))
+        amt = np.broadcast_to(np.asarray(amount_usd, dtype=float), shape).ravel()
         if amt.size == 0:
             return
-        if not np.all(np.isfinite(amt)) or (amt < 0).any():
+        if not np.all((amt >= 0.0) & (amt < np.inf)):
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
-        for ids, sign in ((src_a, -1.0), (dst_a, 1.0)):
-            org = ids >= 0
-            if org.any():
-                np.add.at(self.cash_usd, ids[org], sign * amt[org])
-                flow = self.outflow_usd if sign < 0 else self.inflow_usd
-                np.add.at(flow, ids[org], amt[org])
-            ext = ~org
-            if ext.any():
-                np.add.at(self.external_usd, -ids[ext] - 1, sign * amt[ext])
+        self._post(src, amt, -1.0)
+        self._post(dst, amt, 1.0)
         self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amt.sum()
+
+    def _post(self, ids: np.ndarray | int, amt: np.ndarray, sign: float) -> None:
+        """Book ``sign * amt`` on accounts ``ids`` (one id, or one per amount)."""
+        flow = self.outflow_usd if sign < 0 else self.inflow_usd
+        if np.ndim(ids) == 0:
+            total = float(amt.sum())
+            one = int(ids)
+            if one >= 0:
+                self.cash_usd[one] += sign * total
+                flow[one] += total
+            else:
+                self.external_usd[-one - 1] += sign * total
+            return
+        ids = np.broadcast_to(np.asarray(ids, dtype=np.int64), amt.shape)
+        org = ids >= 0
+        if org.all():
+            booked = np.bincount(ids, weights=amt, minlength=self.cash_usd.size)
+        else:
+            booked = np.bincount(ids[org], weights=amt[org], minlength=self.cash_usd.size)
+            np.add.at(self.external_usd, -ids[~org] - 1, sign * amt[~org])
+        self.cash_usd += sign * booked
+        flow += booked
 
     def _transfer_one(self, src: int, dst: int, amount: float, category: str) -> None:
         if not np.isfinite(amount) or amount < 0:

@@ -62,10 +62,15 @@ def share_of(amounts: np.ndarray, mask: np.ndarray) -> float:
 
 
 def top_decile_mask(skill: np.ndarray) -> np.ndarray:
-    """Mask of researchers at or above the 90th skill percentile."""
+    """Mask of researchers at or above the 90th skill percentile.
+
+    The threshold is the order statistic of rank ``ceil(0.9 (n - 1))`` (numpy's
+    "higher" quantile), found by a partial sort.
+    """
     if skill.size == 0:
         return np.zeros(0, dtype=bool)
-    return skill >= np.quantile(skill, 0.9)
+    k = int(np.ceil(0.9 * (skill.size - 1)))
+    return skill >= np.partition(skill, k)[k]
 
 
 def slope_per_year(series: np.ndarray) -> float:

@@ -287,26 +287,24 @@ class RaceModel(mesa.Model):
         """Set access modes, partner/API labs and clouds of startups ``ids``."""
         o, rng, d = self.orgs, self.rngs["downstream"], self.p.downstream
         shares = logit_shares(self.capabilities(), self.p.capital.market_logit_per_oom)
-        lab_pick = self.lab_org[rng.choice(len(self.labs), ids.size, p=shares)]
+        lab_choice = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(ids.size)),
+                                len(self.labs) - 1)
+        lab_pick = self.lab_org[lab_choice]
         o.mode[ids] = modes
         o.api_lab[ids] = np.where(modes == API, lab_pick, -1)
         o.partner_lab[ids] = np.where(modes == PARTNER, lab_pick, -1)
         o.api_lab[ids] = np.where(modes == PARTNER, lab_pick, o.api_lab[ids])
         n_big = len(self.big_clouds)
         alt = [h.provider for h in self.clouds if not h.big]
-        pcloud = np.full(ids.size, -1, np.int64)
-        for j, lab_org in enumerate(lab_pick):
-            if modes[j] != PARTNER:
-                continue
-            lab = self.labs[self.lab_index[int(lab_org)]]
-            if lab.owner is not None:
-                pcloud[j] = lab.owner.provider
-            elif lab.contract is not None:
-                pcloud[j] = lab.contract.cloud.provider
-            elif n_big:
-                pcloud[j] = self.big_clouds[int(rng.integers(n_big))].provider
-        o.partner_cloud[ids] = pcloud
         big_prov = np.array([h.provider for h in self.big_clouds], dtype=np.int64)
+        lab_cloud = np.array([lab.owner.provider if lab.owner is not None
+                              else lab.contract.cloud.provider if lab.contract is not None
+                              else -1 for lab in self.labs], dtype=np.int64)
+        pcloud = np.where(modes == PARTNER, lab_cloud[lab_choice], -1)
+        pick_big = (modes == PARTNER) & (pcloud < 0)
+        if n_big and pick_big.any():
+            pcloud[pick_big] = big_prov[rng.integers(0, n_big, int(pick_big.sum()))]
+        o.partner_cloud[ids] = pcloud
         if alt and n_big:
             own = np.where(rng.random(ids.size) < d.alt_cloud_share, rng.choice(alt, ids.size),
                            big_prov[rng.integers(0, n_big, ids.size)])
@@ -774,8 +772,7 @@ class RaceModel(mesa.Model):
         if st.size:
             model_q = np.where(o.mode[st] == 0, front - cp.open_model_lag_oom, 0.0)
             src_lab = np.where(o.api_lab[st] >= 0, o.api_lab[st], self.lab_org[0])
-            lab_c = caps[np.vectorize(self.lab_index.get, otypes=[np.int64])(src_lab)] \
-                if st.size else np.zeros(0)
+            lab_c = caps[np.searchsorted(self.lab_org, src_lab)]
             model_q = np.where(o.mode[st] == API, lab_c, model_q)
             model_q = np.where(o.mode[st] == PARTNER, lab_c + self.early_access_lead_oom(),
                                model_q)
@@ -907,6 +904,8 @@ class RaceModel(mesa.Model):
             return
         lab_cash = np.maximum(led.cash_usd[self.lab_org], 0.0)
         rows = wf.active_rows()
+        emp = wf.employer[rows]
+        staff_of = {int(org): rows[emp == org] for org in hit}
         for org in hit:
             acq = o.partner_lab[org]
             if acq < 0:
@@ -917,7 +916,7 @@ class RaceModel(mesa.Model):
             if led.cash_usd[acq] < 5.0 * price:
                 continue
             led.transfer(acq, int(org), price, "acquisition")
-            staff = rows[wf.employer[rows] == org]
+            staff = staff_of[int(org)]
             equity = wf.vested_equity_usd[staff] + wf.unvested_equity_usd[staff]
             payout = equity * min(1.0, max(led.cash_usd[org], 0.0) / max(equity.sum(), 1e-9))
             led.transfer(int(org), HOUSEHOLDS, payout.sum(), "acquisition_payout")
