@@ -743,7 +743,7 @@ class RaceModel(mesa.Model):
         for pool, out in zip(self.pools, acad_out, strict=True):
             pool.output_oom = float(out)
         published = o_new * d_alg
-        self.public_oom += kp.publish_spillover * published.sum() / len(self.labs) + acad_out.sum()
+        self.public_oom += kp.publish_spillover * published.sum() + acad_out.sum()
         self.train_flop = train
         self.frontier_history.append(float(cap_new.max()))
         output = np.concatenate([published, acad_out])

@@ -301,9 +301,12 @@ class IncidentParams:
 class KnowledgeParams:
     """Public knowledge stock: published lab progress plus academic output."""
 
-    publish_spillover: float = p(0.8, "1", 0.0, 1.0,
-                                 source="assumption: published share reaches the stock")
-    academic_rate_oom_per_month: float = p(0.03, "OOM/month", 0.0, 1.0, source="assumption")
+    publish_spillover: float = p(0.3, "1", 0.0, 1.0,
+                                 source="assumption: share of labs' published progress (summed "
+                                        "over labs) that enters the public stock")
+    academic_rate_oom_per_month: float = p(0.01, "OOM/month", 0.0, 1.0,
+                                           source="hand-tuned: effective compute ~1.1 OOM/yr "
+                                                  "(Epoch AI)")
     academic_ref_compute_h100e: float = p(1000.0, "H100e-skill", 0.0, lo_open=True,
                                           source="assumption")
     academic_returns: float = p(0.4, "1", 0.0, 1.0, source="assumption")
