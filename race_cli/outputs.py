@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from sim.results import SUMMARY_METRICS, TIMESERIES_METRICS
 
@@ -93,40 +93,26 @@ def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same directory + rename).
-
-    Args:
-        path: Destination file; its directory must exist.
-        data: Bytes to write.
-    """
-    path = Path(path)
-    tmp = _temp_path(path)
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @contextlib.contextmanager
-def atomic_writer(path: str | Path) -> Iterator[TextIO]:
-    """Open a text file for writing that appears at ``path`` only when the block succeeds.
+def atomic_writer(path: str | Path, binary: bool = False) -> Iterator[Any]:
+    """Open a file for writing that appears at ``path`` only when the block succeeds.
+
+    The data go to a temporary file in the same directory, are flushed to disk
+    and renamed into place; on any exception the temporary file is removed and
+    ``path`` is left untouched.
 
     Args:
         path: Destination file; its directory must exist.
+        binary: Open in binary mode instead of UTF-8 text.
 
     Yields:
-        A UTF-8 text handle on a temporary file in the same directory.
+        A handle on the temporary file.
     """
     path = Path(path)
     tmp = _temp_path(path)
+    mode = {"mode": "xb"} if binary else {"mode": "x", "encoding": "utf-8", "newline": ""}
     try:
-        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+        with open(tmp, **mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -136,8 +122,14 @@ def atomic_writer(path: str | Path) -> Iterator[TextIO]:
         raise
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path, binary=True) as handle:
+        handle.write(data)
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_writer`)."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
