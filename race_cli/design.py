@@ -505,6 +505,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         search_dir = defn.sweep_dir / DESIGN_DIR
         print(" ".join(multirun_command(defn, search_dir, len(pts))))
         return 0
+    return run_definition(defn, pts)
+
+
+def run_definition(defn: Definition, pts: list[list[Any]]) -> int:
+    """Claim the sweep directory, write the points and run (or resume) the multirun.
+
+    Args:
+        defn: The validated definition.
+        pts: Its design points (:func:`points`), in job order.
+
+    Returns:
+        Exit status of the multirun; 2 if the directory holds a different sweep.
+    """
     try:
         claim(defn.sweep_dir, sweep_record(defn, pts), ignore=("config_sha256",))
     except SweepConflict as exc:

@@ -1,0 +1,1 @@
+"""Versioned experiments: one folder per question, run by ``race-experiment <name>``."""

@@ -1,0 +1,438 @@
+"""``race-experiment``: run a versioned experiment end to end (sweep, aggregation, report).
+
+Each experiment lives in ``experiments/<name>/``: ``experiment.yaml`` (its
+configuration, sweep definition included) and a README with the question,
+the command and the findings. ``experiment.yaml`` has these fields::
+
+    name: downstream_partnerships
+    title: Downstream partnerships and the race
+    question: Do startup partnerships with labs and hyperscalers speed up the race?
+    kind: sweep                  # sweep | calibration | dsair
+    sweep: {...}                 # a race-sim-sweep definition without name/dir (docs/cli.md)
+    analysis:
+      metrics: [...]             # summary metrics of the report and the findings
+      baseline: downstream.partner_share=0.0       # a job id or key=value[,key=value]
+      contrasts: {all partner: downstream.partner_share=1.0}
+      extras: [armstrong2016]    # named extra analyses (analysis.findings.EXTRAS)
+    calibration: {...}           # kind calibration: fit before the sweep (race_cli.calibrate)
+    dsair: {...}                 # kind dsair: the analytic DSAIR model (analysis.validation)
+    quick:                       # the quick variant: fields replaced in each section
+      sweep: {replicates: 4, overrides: [steps=60]}
+
+The command writes into ``OUT`` (default ``results/<name>/<variant>``):
+``experiment.yaml`` (the configuration actually run, quick fields applied:
+``race-experiment OUT/experiment.yaml --out OTHER`` reruns it identically),
+the sweep (``sweep.yaml``, job folders, ``runs.csv``, ...), ``report/index.html``,
+``findings.md`` and ``findings.json``. A rerun into the same folder resumes the
+sweep and skips finished jobs; a different experiment in it is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+KINDS = ("sweep", "calibration", "dsair")
+VARIANTS = ("full", "quick")
+SPEC_FILE = "experiment.yaml"
+FIELDS = ("name", "title", "question", "kind", "variant", "sweep", "analysis", "calibration",
+          "dsair", "quick")
+SECTIONS = ("sweep", "analysis", "calibration", "dsair")
+ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples")
+BEGIN = "<!-- BEGIN findings:{variant} (written by race-experiment --readme) -->"
+END = "<!-- END findings:{variant} -->"
+
+
+class ExperimentError(ValueError):
+    """An experiment that cannot be run; the message names the field and the rule."""
+
+
+def available() -> dict[str, Path]:
+    """Return the experiments shipped in the ``experiments`` package: name -> spec path."""
+    root = Path(str(resources.files("experiments")))
+    return {p.parent.name: p for p in sorted(root.glob(f"*/{SPEC_FILE}"))}
+
+
+def locate(name: str) -> Path:
+    """Return the spec file of an experiment given by name, folder or file.
+
+    Args:
+        name: A shipped experiment's name, or the path of an ``experiment.yaml``
+            (or of the folder holding one), e.g. a recorded ``OUT/experiment.yaml``.
+
+    Returns:
+        Path of the spec file.
+
+    Raises:
+        ExperimentError: No such experiment.
+    """
+    path = Path(name)
+    if path.is_dir() and (path / SPEC_FILE).is_file():
+        return path / SPEC_FILE
+    if path.is_file():
+        return path
+    shipped = available()
+    if name in shipped:
+        return shipped[name]
+    raise ExperimentError(f"experiment {name!r}: not a shipped experiment nor a spec file; "
+                          f"shipped: {', '.join(shipped)}")
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """Read an experiment spec (plain containers)."""
+    import yaml
+
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict):
+        raise ExperimentError(f"{path}: expected a YAML mapping")
+    return data
+
+
+def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Validate a spec and apply the variant; return the configuration to run and record.
+
+    Args:
+        data: The spec as read from YAML.
+        quick: Apply the ``quick`` fields (ignored for a recorded spec, which has
+            its ``variant`` already applied).
+        extra: Command-line ``key=value`` overrides appended to the sweep's overrides.
+
+    Returns:
+        The resolved spec: no ``quick`` field, ``variant`` set, extra overrides appended.
+
+    Raises:
+        ExperimentError: An unknown or invalid field.
+    """
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ExperimentError(f"{unknown[0]}: unknown field; allowed: {', '.join(FIELDS)}")
+    if not data.get("name"):
+        raise ExperimentError("name: required")
+    kind = data.get("kind", "sweep")
+    if kind not in KINDS:
+        raise ExperimentError(f"kind={kind!r}: allowed: {', '.join(KINDS)}")
+    spec = copy.deepcopy(dict(data))
+    spec["kind"] = kind
+    recorded = spec.get("variant")
+    if recorded is not None and recorded not in VARIANTS:
+        raise ExperimentError(f"variant={recorded!r}: allowed: {', '.join(VARIANTS)}")
+    quick_fields = spec.pop("quick", None) or {}
+    if not isinstance(quick_fields, Mapping):
+        raise ExperimentError("quick: expected a mapping of sections (sweep, analysis, ...)")
+    bad = sorted(set(quick_fields) - set(SECTIONS))
+    if bad:
+        raise ExperimentError(f"quick.{bad[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
+    if recorded is None:
+        spec["variant"] = "quick" if quick else "full"
+        if quick:
+            for section, fields in quick_fields.items():
+                if not isinstance(fields, Mapping):
+                    raise ExperimentError(f"quick.{section}: expected a mapping of fields")
+                spec[section] = {**(spec.get(section) or {}), **copy.deepcopy(dict(fields))}
+    for section in SECTIONS:
+        if section in spec and not isinstance(spec[section], Mapping):
+            raise ExperimentError(f"{section}: expected a mapping")
+    needed = {"sweep": ("sweep",), "calibration": ("sweep", "calibration"), "dsair": ("dsair",)}
+    for section in needed[kind]:
+        if not spec.get(section):
+            raise ExperimentError(f"{section}: required for kind {kind}")
+    analysis = spec.setdefault("analysis", {})
+    bad = sorted(set(analysis) - set(ANALYSIS_FIELDS))
+    if bad:
+        raise ExperimentError(f"analysis.{bad[0]}: unknown field; allowed: "
+                              f"{', '.join(ANALYSIS_FIELDS)}")
+    if extra:
+        if kind == "dsair":
+            raise ExperimentError(f"overrides {list(extra)}: kind dsair runs no model sweep")
+        sweep = spec["sweep"]
+        sweep["overrides"] = [*(sweep.get("overrides") or []), *extra]
+    return spec
+
+
+def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> Any:
+    """Return the validated sweep definition of a spec (fitted values as overrides)."""
+    from race_cli.design import DefinitionError, parse_definition
+
+    sweep = dict(spec["sweep"])
+    for key in ("name", "dir"):
+        if key in sweep:
+            raise ExperimentError(f"sweep.{key}: set by the experiment (its name and --out)")
+    sweep["overrides"] = [*(sweep.get("overrides") or []),
+                          *(f"{k}={v}" for k, v in fitted.items())]
+    try:
+        return parse_definition({**sweep, "name": spec["name"], "dir": str(out)})
+    except DefinitionError as exc:
+        raise ExperimentError(f"sweep.{exc}") from exc
+
+
+def _check_metrics(spec: Mapping[str, Any]) -> None:
+    """Check analysis metrics and extras before anything runs."""
+    from analysis.findings import extra_section
+    from analysis.load import check_metrics
+    from sim.results import SUMMARY_METRICS
+
+    analysis = spec["analysis"]
+    metrics = analysis.get("metrics")
+    try:
+        if metrics is not None:
+            check_metrics(metrics, "any")
+            contrast_metrics = [m for m in metrics if m in SUMMARY_METRICS]
+            if analysis.get("contrasts") and not contrast_metrics:
+                raise ExperimentError("analysis.contrasts: needs summary metrics in "
+                                      "analysis.metrics")
+        for name in analysis.get("extras") or []:
+            extra_section(name)
+    except ValueError as exc:
+        if isinstance(exc, ExperimentError):
+            raise
+        raise ExperimentError(f"analysis: {exc}") from exc
+
+
+def claim(out: Path, spec: Mapping[str, Any]) -> None:
+    """Record the resolved spec in ``out``, or check that ``out`` holds the same experiment.
+
+    Args:
+        out: Output folder.
+        spec: The resolved spec.
+
+    Raises:
+        ExperimentError: ``out`` holds a different experiment.
+    """
+    import yaml
+
+    from race_cli.outputs import atomic_write_text
+
+    path = out / SPEC_FILE
+    text = ("# race-experiment: the configuration this folder was produced with; rerun it "
+            "with\n# race-experiment <this file> --out <another folder>\n"
+            + yaml.safe_dump(dict(spec), sort_keys=False))
+    if path.is_file():
+        if load_spec(path) != yaml.safe_load(text):
+            raise ExperimentError(f"{out} holds a different experiment ({path} differs); "
+                                  "rerunning the same experiment resumes it, otherwise "
+                                  "choose another --out or delete the folder")
+        return
+    if out.exists() and any(out.iterdir()):
+        raise ExperimentError(f"{out} is not empty and holds no {SPEC_FILE}: refusing to mix "
+                              "outputs; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+
+
+def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> Any:
+    """Run (or resume) the experiment's sweep into ``out`` and aggregate it.
+
+    Args:
+        spec: The resolved spec.
+        out: Output folder (the sweep directory).
+        fitted: Parameter values fitted by a calibration (added as overrides).
+
+    Returns:
+        The loaded sweep (:class:`analysis.load.Sweep`).
+
+    Raises:
+        ExperimentError: The multirun failed.
+    """
+    from analysis.aggregate import aggregate
+    from analysis.load import load_sweep
+    from race_cli.design import points, run_definition
+
+    defn = _definition(spec, out, fitted)
+    status = run_definition(defn, points(defn))
+    if status != 0:
+        raise ExperimentError(f"the sweep exited with status {status}; see the job folders "
+                              f"in {out} (rerunning resumes it)")
+    aggregate(out)
+    return load_sweep(out)
+
+
+def _header(spec: Mapping[str, Any], sweep: Any) -> str:
+    """Describe the run in one paragraph."""
+    if sweep is None:
+        return f"Variant `{spec['variant']}`."
+    steps = [o for o in sweep.definition.get("overrides", []) if o.startswith("steps=")]
+    horizon = steps[-1].split("=", 1)[1] + " months" if steps else "the default horizon"
+    return (f"Variant `{spec['variant']}`: {len(sweep.jobs)} points x {len(sweep.seeds)} "
+            f"seeds ({sweep.seeds[0]}-{sweep.seeds[-1]}), {horizon}, "
+            f"{len(sweep.runs)} runs; overrides: "
+            f"`{' '.join(sweep.definition.get('overrides', [])) or 'none'}`.")
+
+
+def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
+    """Run a resolved experiment end to end; return the path of its report.
+
+    Args:
+        spec: The resolved spec (:func:`resolve`).
+        out: Output folder.
+        workers: Processes for a calibration's model runs (default: all cores).
+
+    Returns:
+        Path of ``report/index.html``.
+    """
+    from analysis.findings import Section, contrast_section, extra_section, render
+    from race_cli.outputs import atomic_write_json, atomic_write_text
+
+    kind, analysis = spec["kind"], spec["analysis"]
+    if kind != "dsair":
+        _definition(spec, out, {})
+        _check_metrics(spec)
+    claim(out, spec)
+    sections: list[Section] = []
+    fitted: dict[str, Any] = {}
+    if kind == "calibration":
+        from race_cli.calibrate import run_calibration
+
+        fit_section, fitted = run_calibration(spec, out, workers)
+        sections.append(fit_section)
+    sweep = None
+    if kind == "dsair":
+        from analysis.validation import dsair_section
+
+        sections.append(dsair_section(spec["dsair"], out))
+        report = _dsair_report(spec, out, sections)
+    else:
+        from analysis.report import build_report
+
+        sweep = run_sweep(spec, out, fitted)
+        n_resamples = int(analysis.get("n_resamples", 4999))
+        report = build_report(sweep, out / "report", metrics=analysis.get("metrics"),
+                              baseline=analysis.get("baseline"), n_resamples=n_resamples)
+        if analysis.get("contrasts"):
+            from sim.results import SUMMARY_METRICS
+
+            metrics = [m for m in analysis["metrics"] if m in SUMMARY_METRICS]
+            sections.append(contrast_section(sweep, metrics, analysis.get("baseline"),
+                                             analysis["contrasts"], n_resamples=n_resamples))
+        for name in analysis.get("extras") or []:
+            sections.append(extra_section(name)(sweep, out, analysis.get("options") or {}))
+    title = spec.get("title") or spec["name"]
+    atomic_write_text(out / "findings.md", render(title, _header(spec, sweep), sections))
+    atomic_write_json(out / "findings.json", {
+        "experiment": spec["name"], "variant": spec["variant"],
+        "sections": {s.title: s.data for s in sections},
+        "figures": [f for s in sections for f in s.figures],
+    })
+    return report
+
+
+def _dsair_report(spec: Mapping[str, Any], out: Path, sections: Sequence[Any]) -> Path:
+    """Write a small HTML page for an experiment without a model sweep."""
+    import html
+
+    from race_cli.outputs import atomic_write_text
+
+    body = [f"<h1>{html.escape(spec.get('title') or spec['name'])}</h1>",
+            f"<p>{html.escape(spec.get('question', ''))}</p>"]
+    for section in sections:
+        body.append(f"<h2>{html.escape(section.title)}</h2><pre>"
+                    f"{html.escape(section.text)}</pre>")
+        body += [f'<p><img src="../{html.escape(f)}" style="max-width:100%"></p>'
+                 for f in section.figures]
+    path = out / "report" / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "<!doctype html>\n<html><head><meta charset='utf-8'><title>"
+                      + html.escape(spec["name"]) + "</title></head><body>\n"
+                      + "\n".join(body) + "\n</body></html>\n")
+    return path
+
+
+def write_readme(spec_path: Path, spec: Mapping[str, Any], out: Path) -> Path:
+    """Copy the findings and their figures into the experiment's README.
+
+    The findings replace the block between the ``findings:<variant>`` markers
+    of ``README.md`` next to the spec; figures are copied to its ``figures/``
+    folder (``figures/quick/`` for the quick variant).
+
+    Args:
+        spec_path: The experiment's spec file (in ``experiments/<name>/``).
+        spec: The resolved spec that was run.
+        out: Its output folder.
+
+    Returns:
+        Path of the README.
+
+    Raises:
+        ExperimentError: The README has no markers for the variant.
+    """
+    import json
+
+    from race_cli.outputs import atomic_write_text
+
+    readme = spec_path.parent / "README.md"
+    variant = spec["variant"]
+    begin, end = BEGIN.format(variant=variant), END.format(variant=variant)
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    if begin not in text or end not in text:
+        raise ExperimentError(f"{readme}: no '{begin}' ... '{end}' block to write into")
+    findings = (out / "findings.md").read_text(encoding="utf-8")
+    figure_dir = Path("figures") / variant if variant == "quick" else Path("figures")
+    for figure in json.loads((out / "findings.json").read_text(encoding="utf-8"))["figures"]:
+        target = spec_path.parent / figure_dir / Path(figure).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / figure, target)
+        findings = findings.replace(f"]({figure})", f"]({(figure_dir / Path(figure).name)})")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    atomic_write_text(readme, f"{head}{begin}\n{findings}{end}{tail}")
+    return readme
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``race-experiment``.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Exit status: 0 on success, 2 for an invalid experiment or output folder,
+        1 when the sweep fails.
+    """
+    parser = argparse.ArgumentParser(
+        prog="race-experiment",
+        description="Run an experiment of experiments/<name>/ end to end: its sweep (resumable), "
+                    "aggregation, HTML report and findings. See experiments/README.md.")
+    parser.add_argument("experiment", nargs="?",
+                        help="experiment name (see --list), or a spec file such as a recorded "
+                             "OUT/experiment.yaml")
+    parser.add_argument("overrides", nargs="*",
+                        help="extra key=value overrides for every model run (recorded), e.g. "
+                             "hydra/launcher=slurm")
+    parser.add_argument("--quick", action="store_true",
+                        help="run the quick variant (about a minute on 2 cores)")
+    parser.add_argument("--out", type=Path,
+                        help="output folder (default: results/<name>/<variant>)")
+    parser.add_argument("--readme", action="store_true",
+                        help="copy the findings into the experiment's README.md")
+    parser.add_argument("--list", action="store_true", help="list the shipped experiments")
+    args = parser.parse_args(argv)
+    if args.list or not args.experiment:
+        for name, path in available().items():
+            print(f"{name:28s} {load_spec(path).get('title', '')}")
+        return 0 if args.list else 2
+    try:
+        spec_path = locate(args.experiment)
+        spec = resolve(load_spec(spec_path), args.quick, args.overrides)
+        out = (args.out or Path("results") / spec["name"] / spec["variant"]).resolve()
+        report = run(spec, out)
+        if args.readme:
+            print(f"README: {write_readme(spec_path, spec, out)}")
+    except ExperimentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if "exited with status" not in str(exc) else 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"findings: {out / 'findings.md'}")
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
