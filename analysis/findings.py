@@ -31,6 +31,7 @@ from analysis.load import Sweep, point_labels, resolve_baseline
 EXTRAS: dict[str, str] = {
     "armstrong2016": "analysis.validation:armstrong_section",
     "history_trajectories": "analysis.history:history_section",
+    "sobol": "analysis.findings:sobol_section",
 }
 
 
@@ -142,6 +143,45 @@ def contrast_section(
         lines.append("")
         data["contrasts"][label] = entry
     return Section("Paired effects", "\n".join(lines).rstrip() + "\n", data)
+
+
+def sobol_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Section:
+    """Total-order (and first-order) Sobol indices of the headline metrics.
+
+    Estimated from the sweep's Saltelli design by :func:`analysis.sensitivity.sobol_table`
+    (Jansen estimator of the total index, Saltelli et al. 2010), on the mean
+    over seeds of each point, with bootstrap 95% intervals.
+
+    Args:
+        sweep: A sweep with a Saltelli layout (``design: {kind: sobol, saltelli: true}``).
+        out: Output folder (unused: the report draws the index figures).
+        options: ``metrics`` (summary metrics; default: the sweep's summary
+            metrics) and ``n_resamples`` (default 999).
+
+    Returns:
+        A section with, per metric, the parameters ranked by total-order index.
+    """
+    from analysis.sensitivity import sobol_table
+
+    metrics = list(options.get("metrics") or [])
+    table = sobol_table(sweep, metrics or None, n_resamples=int(options.get("n_resamples", 999)))
+    lines = ["Total-order index S_T (share of the output variance that involves the "
+             "parameter, interactions included) and first-order index S_1, with bootstrap "
+             "95% intervals; parameters ranked by S_T.", ""]
+    data: dict[str, Any] = {}
+    for metric, rows in table.groupby("metric", sort=False):
+        rows = rows.sort_values("total", ascending=False)
+        lines += [f"**{metric}**:", "", "| parameter | S_T [95% CI] | S_1 [95% CI] |",
+                  "|---|---|---|"]
+        data[metric] = {}
+        for r in rows.itertuples():
+            data[metric][r.param] = {k: _float(getattr(r, k)) for k in (
+                "total", "total_low", "total_high", "first", "first_low", "first_high")}
+            lines.append(f"| {r.param} | {fmt(r.total, 2)} [{fmt(r.total_low, 2)}, "
+                         f"{fmt(r.total_high, 2)}] | {fmt(r.first, 2)} [{fmt(r.first_low, 2)}, "
+                         f"{fmt(r.first_high, 2)}] |")
+        lines.append("")
+    return Section("Sobol indices", "\n".join(lines).rstrip() + "\n", data)
 
 
 def extra_section(name: str) -> Callable[[Sweep, Path, Mapping[str, Any]], Section]:

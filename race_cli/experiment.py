@@ -195,6 +195,29 @@ def _check_metrics(spec: Mapping[str, Any]) -> None:
         raise ExperimentError(f"analysis: {exc}") from exc
 
 
+def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
+    """Check that the baseline and every contrast name exactly one point of the design."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from analysis.errors import SweepError
+    from analysis.load import resolve_baseline
+    from race_cli.design import points
+
+    pts = points(defn)
+    table = pd.DataFrame([[i, *p] for i, p in enumerate(pts)], columns=["job", *defn.params])
+    design = SimpleNamespace(params=defn.params, points=table, jobs=list(range(len(pts))))
+    analysis = spec["analysis"]
+    named = {"baseline": analysis.get("baseline")}
+    named.update({f"contrasts[{k}]": v for k, v in (analysis.get("contrasts") or {}).items()})
+    for where, point in named.items():
+        try:
+            resolve_baseline(design, point)
+        except SweepError as exc:
+            raise ExperimentError(f"analysis.{where}: {exc}") from exc
+
+
 def claim(out: Path, spec: Mapping[str, Any]) -> None:
     """Record the resolved spec in ``out``, or check that ``out`` holds the same experiment.
 
@@ -281,7 +304,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
 
     kind, analysis = spec["kind"], spec["analysis"]
     if kind != "dsair":
-        _definition(spec, out, {})
+        _check_points(spec, _definition(spec, out, {}))
         _check_metrics(spec)
     claim(out, spec)
     sections: list[Section] = []
@@ -384,6 +407,34 @@ def write_readme(spec_path: Path, spec: Mapping[str, Any], out: Path) -> Path:
     return readme
 
 
+def dry_run(spec: Mapping[str, Any], out: Path) -> int:
+    """Validate a resolved experiment and print what it would run; return 0.
+
+    Args:
+        spec: The resolved spec.
+        out: Output folder it would write.
+
+    Returns:
+        Exit status 0.
+    """
+    import yaml
+
+    print(f"Experiment {spec['name']} ({spec['variant']}, kind {spec['kind']}) -> {out}")
+    if spec["kind"] == "dsair":
+        print(yaml.safe_dump({"dsair": spec["dsair"]}, sort_keys=False).rstrip())
+        return 0
+    from race_cli.design import _table, points
+
+    defn = _definition(spec, out, {})
+    _check_points(spec, defn)
+    _check_metrics(spec)
+    pts = points(defn)
+    print(f"{len(pts)} points x {defn.replicates} seeds = {len(pts) * defn.replicates} runs; "
+          f"overrides: {' '.join(defn.overrides) or 'none'}")
+    print(_table(defn, pts))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``race-experiment``.
 
@@ -410,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="output folder (default: results/<name>/<variant>)")
     parser.add_argument("--readme", action="store_true",
                         help="copy the findings into the experiment's README.md")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate the experiment and print its design; run nothing")
     parser.add_argument("--list", action="store_true", help="list the shipped experiments")
     args = parser.parse_args(argv)
     if args.list or not args.experiment:
@@ -420,6 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec_path = locate(args.experiment)
         spec = resolve(load_spec(spec_path), args.quick, args.overrides)
         out = (args.out or Path("results") / spec["name"] / spec["variant"]).resolve()
+        if args.dry_run:
+            return dry_run(spec, out)
         report = run(spec, out)
         if args.readme:
             print(f"README: {write_readme(spec_path, spec, out)}")
