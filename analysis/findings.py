@@ -200,7 +200,11 @@ def extra_section(name: str) -> Callable[[Sweep, Path, Mapping[str, Any]], Secti
         raise SweepError(f"analysis.extras: unknown extra {name!r}; allowed: "
                          f"{', '.join(sorted(EXTRAS))}")
     module, _, function = EXTRAS[name].partition(":")
-    return getattr(importlib.import_module(module), function)
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise SweepError(f"analysis.extras: {name!r} is registered as {EXTRAS[name]}, "
+                         f"which cannot be loaded: {exc}") from exc
 
 
 def render(title: str, header: str, sections: Sequence[Section]) -> str:

@@ -207,7 +207,8 @@ def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
 
     pts = points(defn)
     table = pd.DataFrame([[i, *p] for i, p in enumerate(pts)], columns=["job", *defn.params])
-    design = SimpleNamespace(params=defn.params, points=table, jobs=list(range(len(pts))))
+    design = SimpleNamespace(params=defn.params, points=table, jobs=list(range(len(pts))),
+                             design_kind=defn.kind)
     analysis = spec["analysis"]
     named = {"baseline": analysis.get("baseline")}
     named.update({f"contrasts[{k}]": v for k, v in (analysis.get("contrasts") or {}).items()})
@@ -216,6 +217,30 @@ def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
             resolve_baseline(design, point)
         except SweepError as exc:
             raise ExperimentError(f"analysis.{where}: {exc}") from exc
+
+
+def validate(spec: Mapping[str, Any], out: Path) -> None:
+    """Check everything that can be checked before a model runs or a file is written.
+
+    Args:
+        spec: The resolved spec.
+        out: Output folder.
+
+    Raises:
+        ExperimentError: Invalid sweep, analysis or dsair section (``ValueError``
+            subclasses of the analysis layer pass through with their message).
+    """
+    if spec["kind"] == "dsair":
+        from analysis.validation import check_dsair_spec
+
+        check_dsair_spec(spec["dsair"])
+        return
+    _check_points(spec, _definition(spec, out, {}))
+    _check_metrics(spec)
+    if spec["kind"] == "calibration":
+        from race_cli.calibrate import parse_calibration
+
+        parse_calibration(spec["calibration"])
 
 
 def claim(out: Path, spec: Mapping[str, Any]) -> None:
@@ -303,9 +328,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
     from race_cli.outputs import atomic_write_json, atomic_write_text
 
     kind, analysis = spec["kind"], spec["analysis"]
-    if kind != "dsair":
-        _check_points(spec, _definition(spec, out, {}))
-        _check_metrics(spec)
+    validate(spec, out)
     claim(out, spec)
     sections: list[Section] = []
     fitted: dict[str, Any] = {}
@@ -419,6 +442,7 @@ def dry_run(spec: Mapping[str, Any], out: Path) -> int:
     """
     import yaml
 
+    validate(spec, out)
     print(f"Experiment {spec['name']} ({spec['variant']}, kind {spec['kind']}) -> {out}")
     if spec["kind"] == "dsair":
         print(yaml.safe_dump({"dsair": spec["dsair"]}, sort_keys=False).rstrip())
@@ -426,8 +450,6 @@ def dry_run(spec: Mapping[str, Any], out: Path) -> int:
     from race_cli.design import _table, points
 
     defn = _definition(spec, out, {})
-    _check_points(spec, defn)
-    _check_metrics(spec)
     pts = points(defn)
     print(f"{len(pts)} points x {defn.replicates} seeds = {len(pts) * defn.replicates} runs; "
           f"overrides: {' '.join(defn.overrides) or 'none'}")
@@ -464,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true",
                         help="validate the experiment and print its design; run nothing")
     parser.add_argument("--list", action="store_true", help="list the shipped experiments")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.list or not args.experiment:
         for name, path in available().items():
             print(f"{name:28s} {load_spec(path).get('title', '')}")
