@@ -44,7 +44,12 @@ SPEC_FILE = "experiment.yaml"
 FIELDS = ("name", "title", "question", "kind", "variant", "sweep", "analysis", "calibration",
           "dsair", "quick")
 SECTIONS = ("sweep", "analysis", "calibration", "dsair")
-ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples")
+#: Fields that define what is simulated: a folder holding a run of the same
+#: experiment with other values is refused. The others (title, question,
+#: analysis) may change between runs: the analysis is redone on the same results.
+IDENTITY = ("name", "kind", "variant", "sweep", "calibration", "dsair")
+ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples",
+                   "figures")
 BEGIN = "<!-- BEGIN findings:{variant} (written by race-experiment --readme) -->"
 END = "<!-- END findings:{variant} -->"
 
@@ -246,6 +251,9 @@ def validate(spec: Mapping[str, Any], out: Path) -> None:
 def claim(out: Path, spec: Mapping[str, Any]) -> None:
     """Record the resolved spec in ``out``, or check that ``out`` holds the same experiment.
 
+    Only the fields in :data:`IDENTITY` must match; a changed analysis
+    section is recorded in place of the old one.
+
     Args:
         out: Output folder.
         spec: The resolved spec.
@@ -262,10 +270,16 @@ def claim(out: Path, spec: Mapping[str, Any]) -> None:
             "with\n# race-experiment <this file> --out <another folder>\n"
             + yaml.safe_dump(dict(spec), sort_keys=False))
     if path.is_file():
-        if load_spec(path) != yaml.safe_load(text):
-            raise ExperimentError(f"{out} holds a different experiment ({path} differs); "
-                                  "rerunning the same experiment resumes it, otherwise "
-                                  "choose another --out or delete the folder")
+        old, new = load_spec(path), yaml.safe_load(text)
+        differing = sorted(k for k in set(old) | set(new)
+                           if k in IDENTITY and old.get(k) != new.get(k))
+        if differing:
+            raise ExperimentError(f"{out} holds a different experiment ({path} differs in "
+                                  f"{', '.join(differing)}); rerunning the same experiment "
+                                  "resumes it, otherwise choose another --out or delete the "
+                                  "folder")
+        if old != new:
+            atomic_write_text(path, text)
         return
     if out.exists() and any(out.iterdir()):
         raise ExperimentError(f"{out} is not empty and holds no {SPEC_FILE}: refusing to mix "
@@ -358,6 +372,8 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
                                              analysis["contrasts"], n_resamples=n_resamples))
         for name in analysis.get("extras") or []:
             sections.append(extra_section(name)(sweep, out, analysis.get("options") or {}))
+        if analysis.get("figures"):
+            sections.append(_figures_section(out, analysis["figures"]))
     title = spec.get("title") or spec["name"]
     atomic_write_text(out / "findings.md", render(title, _header(spec, sweep), sections))
     atomic_write_json(out / "findings.json", {
@@ -366,6 +382,33 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
         "figures": [f for s in sections for f in s.figures],
     })
     return report
+
+
+def _figures_section(out: Path, names: Sequence[str]) -> Any:
+    """Return a section showing report figures by name (e.g. ``effects_compute_hhi``).
+
+    Args:
+        out: Output folder.
+        names: Figure file stems in ``report/figures`` (the report's PNG figures).
+
+    Returns:
+        A section listing the figures (paths relative to ``out``).
+
+    Raises:
+        ExperimentError: A named figure was not drawn by the report.
+    """
+    from analysis.findings import Section
+
+    figures = []
+    for name in names:
+        path = Path("report") / "figures" / f"{name}.png"
+        if not (out / path).is_file():
+            drawn = sorted(p.stem for p in (out / "report" / "figures").glob("*.png"))
+            raise ExperimentError(f"analysis.figures: {name!r} was not drawn by the report; "
+                                  f"drawn: {', '.join(drawn)}")
+        figures.append(path.as_posix())
+    return Section("Figures", "Figures of the HTML report (report/figures/).\n", {},
+                   figures)
 
 
 def _dsair_report(spec: Mapping[str, Any], out: Path, sections: Sequence[Any]) -> Path:
