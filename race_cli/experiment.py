@@ -344,6 +344,8 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
     kind, analysis = spec["kind"], spec["analysis"]
     validate(spec, out)
     claim(out, spec)
+    for stale in ("findings.md", "findings.json"):
+        (out / stale).unlink(missing_ok=True)
     sections: list[Section] = []
     fitted: dict[str, Any] = {}
     if kind == "calibration":
