@@ -33,7 +33,6 @@ def tiny_spec(name: str) -> dict:
     spec = ex.resolve(ex.load_spec(ex.available()[name]), quick=True, extra=extra)
     if kind != "dsair":
         spec["sweep"]["replicates"] = min(spec["sweep"].get("replicates", 1), TINY_REPLICATES)
-        spec["sweep"]["launcher"] = "basic"
     spec["analysis"]["n_resamples"] = 199
     return spec
 
