@@ -1,0 +1,592 @@
+"""Calibration step of ``race-experiment`` (experiments of ``kind: calibration``).
+
+The ``calibration`` section of an experiment declares what is fitted and to what::
+
+    calibration:
+      seeds: [1, 2, 3, 4, 5, 6]      # common random numbers: the same seeds at every point
+      screen: {points: 32, seed: 2015}  # optional Latin-hypercube screen before Powell
+      max_evaluations: 80            # Powell's budget of objective evaluations
+      start: {capital.market_elasticity: 0.15}   # optional start values
+      free:                          # dotted key -> bounds
+        capital.market_elasticity: {lo: 0.05, hi: 1.0}
+      targets:                       # summary metric -> target value, scale, pass band, source
+        training_compute_growth_per_year:
+          {value: 4.5, scale: 0.5, band: [3.5, 6.0], source: Epoch AI}
+
+The model parameters are those of the experiment's sweep (its single design
+point, e.g. ``scenario: [history_2015]``, and its overrides, composed with
+Hydra exactly as ``race-sim`` composes them); a free parameter missing from
+``start`` starts from that composed value. The objective (simulated moments,
+:func:`sim.calibration.objective_value`) is evaluated at the start and at the
+``screen`` points, a Latin hypercube over the bounds; Powell's method
+(:func:`sim.calibration.fit`) then starts from the best of them. The screen
+makes the fit global enough for an objective that is rough at small scales
+(a run's discrete events shift with the parameters even under common random
+numbers), where a local search from a poor start stalls.
+
+:func:`run_calibration` validates the section before anything is simulated,
+fits, writes ``OUT/fit.json`` and returns the fitted values, which the runner
+applies as overrides to the sweep. A ``fit.json`` written for the same section
+and the same parameters is reused: rerunning an experiment does not refit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from race_cli.experiment import ExperimentError
+
+if TYPE_CHECKING:
+    from analysis.findings import Section
+    from sim.calibration import FreeParam, Target
+    from sim.params import SimParams
+
+#: Output file of the fit, in the experiment's output folder.
+FIT_FILE = "fit.json"
+
+#: Fields of the ``calibration`` section.
+FIELDS = ("seeds", "screen", "max_evaluations", "start", "free", "targets")
+
+#: Fields of one free parameter.
+FREE_FIELDS = ("lo", "hi")
+
+#: Fields of the screen.
+SCREEN_FIELDS = ("points", "seed")
+
+#: Fields of one target.
+TARGET_FIELDS = ("value", "scale", "band", "source")
+
+#: Significant digits of the fitted values applied to the sweep (and written to
+#: a scenario file): finer than the optimiser's tolerance (1e-3 of each range).
+FITTED_DIGITS = 4
+
+#: Optimiser description recorded in ``fit.json``.
+METHOD = ("simulated method of moments (McFadden 1989): minimise sum_k ((m_k - target_k) / "
+          "scale_k)^2, m_k the mean over seeds (common random numbers); scipy.optimize.minimize "
+          "Powell with bounds on coordinates rescaled to [0, 1] (sim.calibration.fit)")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A validated ``calibration`` section.
+
+    Attributes:
+        free: Parameters to fit, with their bounds.
+        start: Explicit start values by dotted key (others start from the composed config).
+        targets: Moments to match.
+        bands: Pass band ``(lo, hi)`` of each target metric (the metric's unit).
+        seeds: Seeds averaged at every evaluation.
+        max_evaluations: Budget of objective evaluations of Powell's method.
+        screen_points: Latin-hypercube points evaluated before Powell (0: none).
+        screen_seed: Seed of the Latin hypercube.
+    """
+
+    free: list[FreeParam]
+    start: dict[str, float]
+    targets: list[Target]
+    bands: dict[str, tuple[float, float]]
+    seeds: list[int]
+    max_evaluations: int
+    screen_points: int = 0
+    screen_seed: int = 0
+
+
+def _number(value: Any, where: str) -> float:
+    """Return ``value`` as a float, or raise naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ExperimentError(f"{where}={value!r}: expected a finite number")
+    return float(value)
+
+
+def _mapping(value: Any, where: str, allowed: Sequence[str]) -> Mapping[str, Any]:
+    """Check that ``value`` is a mapping with only ``allowed`` fields."""
+    if not isinstance(value, Mapping):
+        raise ExperimentError(f"{where}={value!r}: expected a mapping with fields "
+                              f"{', '.join(allowed)}")
+    unknown = sorted(set(map(str, value)) - set(allowed))
+    if unknown:
+        raise ExperimentError(f"{where}.{unknown[0]}: unknown field; allowed: "
+                              f"{', '.join(allowed)}")
+    return value
+
+
+def _free_params(section: Any) -> list[FreeParam]:
+    """Validate ``calibration.free`` against the parameter schema."""
+    from sim.calibration import FreeParam
+    from sim.params import iter_fields
+
+    if not isinstance(section, Mapping) or not section:
+        raise ExperimentError(f"calibration.free={section!r}: expected a mapping of dotted "
+                              "parameter keys to {lo, hi}")
+    fields = {key: (default, meta) for key, default, meta in iter_fields()}
+    free = []
+    for key, spec in section.items():
+        where = f"calibration.free.{key}"
+        if key not in fields:
+            raise ExperimentError(f"{where}: unknown parameter (a dotted key of the config, "
+                                  "e.g. capital.market_elasticity)")
+        default, meta = fields[key]
+        if isinstance(default, bool) or not isinstance(default, float):
+            raise ExperimentError(f"{where}: a {type(default).__name__} parameter cannot be "
+                                  "fitted; free parameters are real-valued")
+        spec = _mapping(spec, where, FREE_FIELDS)
+        for name in ("lo", "hi"):
+            if name not in spec:
+                raise ExperimentError(f"{where}.{name}: required")
+        lo, hi = _number(spec["lo"], f"{where}.lo"), _number(spec["hi"], f"{where}.hi")
+        if not lo < hi:
+            raise ExperimentError(f"{where}=[{lo}, {hi}]: bounds need lo < hi")
+        allowed_lo, allowed_hi = meta.get("lo"), meta.get("hi")
+        if allowed_lo is not None and (lo < allowed_lo or (meta.get("lo_open")
+                                                           and lo == allowed_lo)):
+            raise ExperimentError(f"{where}.lo={lo}: below the parameter's allowed range "
+                                  f"({'>' if meta.get('lo_open') else '>='} {allowed_lo})")
+        if allowed_hi is not None and hi > allowed_hi:
+            raise ExperimentError(f"{where}.hi={hi}: above the parameter's allowed range "
+                                  f"(<= {allowed_hi})")
+        free.append(FreeParam(key, lo, hi))
+    return free
+
+
+def _start(section: Any, free: Sequence[FreeParam]) -> dict[str, float]:
+    """Validate ``calibration.start``: values of free parameters within their bounds."""
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ExperimentError(f"calibration.start={section!r}: expected a mapping of free "
+                              "parameters to start values")
+    bounds = {fp.key: fp for fp in free}
+    start = {}
+    for key, value in section.items():
+        where = f"calibration.start.{key}"
+        if key not in bounds:
+            raise ExperimentError(f"{where}: not a free parameter; free: {', '.join(bounds)}")
+        value = _number(value, where)
+        if not bounds[key].lo <= value <= bounds[key].hi:
+            raise ExperimentError(f"{where}={value}: outside the bounds "
+                                  f"[{bounds[key].lo}, {bounds[key].hi}]")
+        start[key] = value
+    return start
+
+
+def _screen(section: Any) -> tuple[int, int]:
+    """Validate ``calibration.screen``; return the number of points and the seed."""
+    if section is None:
+        return 0, 0
+    section = _mapping(section, "calibration.screen", SCREEN_FIELDS)
+    points, seed = section.get("points", 0), section.get("seed", 0)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        raise ExperimentError(f"calibration.screen.points={points!r}: expected an integer >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ExperimentError(f"calibration.screen.seed={seed!r}: expected a non-negative "
+                              "integer")
+    return points, seed
+
+
+def _targets(section: Any) -> tuple[list[Target], dict[str, tuple[float, float]]]:
+    """Validate ``calibration.targets`` against the summary metrics."""
+    from sim.calibration import Target
+    from sim.results import SUMMARY_METRICS
+
+    if not isinstance(section, Mapping) or not section:
+        raise ExperimentError(f"calibration.targets={section!r}: expected a mapping of summary "
+                              "metrics to {value, scale, band, source}")
+    targets, bands = [], {}
+    for metric, spec in section.items():
+        where = f"calibration.targets.{metric}"
+        if metric not in SUMMARY_METRICS:
+            raise ExperimentError(f"{where}: unknown summary metric; known: "
+                                  f"{', '.join(SUMMARY_METRICS)}")
+        spec = _mapping(spec, where, TARGET_FIELDS)
+        for name in ("value", "scale", "band"):
+            if name not in spec:
+                raise ExperimentError(f"{where}.{name}: required")
+        value = _number(spec["value"], f"{where}.value")
+        scale = _number(spec["scale"], f"{where}.scale")
+        if scale <= 0:
+            raise ExperimentError(f"{where}.scale={scale}: must be > 0")
+        band = spec["band"]
+        if isinstance(band, str) or not isinstance(band, Sequence) or len(band) != 2:
+            raise ExperimentError(f"{where}.band={band!r}: expected [lo, hi]")
+        lo, hi = _number(band[0], f"{where}.band[0]"), _number(band[1], f"{where}.band[1]")
+        if not lo <= value <= hi:
+            raise ExperimentError(f"{where}.band=[{lo}, {hi}]: must contain the value {value}")
+        source = spec.get("source", "")
+        if not isinstance(source, str):
+            raise ExperimentError(f"{where}.source={source!r}: expected text")
+        targets.append(Target(str(metric), value, scale, source))
+        bands[str(metric)] = (lo, hi)
+    return targets, bands
+
+
+def parse_calibration(section: Any) -> Calibration:
+    """Validate the ``calibration`` section of an experiment.
+
+    Args:
+        section: The section as read from YAML.
+
+    Returns:
+        The validated calibration.
+
+    Raises:
+        ExperimentError: A field is missing, unknown or invalid; the message
+            names the field, its value and what is allowed.
+    """
+    section = _mapping(section, "calibration", FIELDS)
+    for name in ("free", "targets", "seeds"):
+        if name not in section:
+            raise ExperimentError(f"calibration.{name}: required")
+    seeds = section["seeds"]
+    if (isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)
+            or len(set(seeds)) != len(seeds)):
+        raise ExperimentError(f"calibration.seeds={seeds!r}: expected a list of distinct "
+                              "non-negative integers")
+    budget = section.get("max_evaluations", 60)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ExperimentError(f"calibration.max_evaluations={budget!r}: expected an integer "
+                              ">= 1")
+    free = _free_params(section["free"])
+    start = _start(section.get("start"), free)
+    targets, bands = _targets(section["targets"])
+    points, screen_seed = _screen(section.get("screen"))
+    return Calibration(free, start, targets, bands, list(seeds), budget, points, screen_seed)
+
+
+def model_overrides(spec: Mapping[str, Any], out: Path) -> list[str]:
+    """Return the overrides that compose the model parameters of a calibration.
+
+    They are the choices and values of the sweep's single design point followed
+    by the sweep's model overrides (``hydra...`` overrides excluded).
+
+    Args:
+        spec: The resolved experiment spec.
+        out: Output folder (the sweep directory).
+
+    Returns:
+        ``key=value`` overrides for the primary config.
+
+    Raises:
+        ExperimentError: The sweep is invalid or has more than one point.
+    """
+    from race_cli.design import DefinitionError, parse_definition, points
+
+    try:
+        defn = parse_definition({**spec["sweep"], "name": spec["name"], "dir": str(out)})
+    except DefinitionError as exc:
+        raise ExperimentError(f"sweep.{exc}") from exc
+    pts = points(defn)
+    if len(pts) != 1:
+        raise ExperimentError(f"sweep.params: a calibration runs its sweep at the fitted point "
+                              f"only; the design has {len(pts)} points, expected 1 (e.g. "
+                              "scenario: [history_2015])")
+    point = [f"{key}={value}" for key, value in zip(defn.params, pts[0], strict=True)]
+    return [*point, *defn.overrides]
+
+
+def compose_params(overrides: Sequence[str]) -> SimParams:
+    """Compose the primary config with ``overrides`` and convert it to parameters.
+
+    Args:
+        overrides: ``key=value`` overrides (config-group choices and model keys).
+
+    Returns:
+        The validated parameters, as ``race-sim`` would run them.
+
+    Raises:
+        ExperimentError: An unknown key, a wrong type or a value out of range.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from race_cli import schema
+    from sim.params import ParamError
+
+    problem = schema.check_override_keys(list(overrides))
+    if problem is not None:
+        raise ExperimentError(f"sweep: {problem}")
+    schema.register()
+    try:
+        with initialize_config_module(config_module="configs", version_base="1.3"):
+            cfg = compose(config_name="config", overrides=list(overrides))
+        return schema.to_params(cfg)[0]
+    except (HydraException, OmegaConfBaseException, ParamError) as exc:
+        raise ExperimentError(f"sweep: {exc}") from exc
+
+
+class _Recorder(Executor):
+    """Run the seeds of each objective evaluation and keep their summaries.
+
+    :func:`sim.calibration.simulated_moments` maps the model over the seeds once
+    per evaluation, so the ``i``-th call of :meth:`map` is evaluation ``i`` of
+    the fit's history. Prints one progress line per evaluation to stderr.
+
+    Attributes:
+        summaries: Per evaluation, the summary of every seed's run.
+    """
+
+    def __init__(self, inner: Executor | None, budget: int) -> None:
+        self.inner = inner
+        self.budget = budget
+        self.summaries: list[list[dict[str, Any]]] = []
+        self.started = time.perf_counter()
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[Any]:
+        """Run ``fn`` over ``iterables`` (in the pool, if any) and record the summaries."""
+        if self.inner is None:
+            results = [fn(*args) for args in zip(*iterables, strict=True)]
+        else:
+            results = list(self.inner.map(fn, *iterables, timeout=timeout))
+        self.summaries.append([r.summary for r in results])
+        print(f"calibration: evaluation {len(self.summaries)} of at most {self.budget + 2}, "
+              f"{time.perf_counter() - self.started:.0f} s", file=sys.stderr)
+        return iter(results)
+
+
+def _mean(summaries: Sequence[Mapping[str, Any]], metric: str) -> float:
+    """Mean of a summary metric over runs; NaN when undefined in any run."""
+    values = [s[metric] for s in summaries]
+    if any(v is None or not math.isfinite(v) for v in values):
+        return math.nan
+    return float(sum(values) / len(values))
+
+
+def _json_number(value: float) -> float | None:
+    """Return a finite float, or ``None`` for NaN and infinities (JSON has neither)."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _round(value: float, digits: int = FITTED_DIGITS) -> float:
+    """Round to ``digits`` significant digits."""
+    return float(f"{value:.{digits}g}")
+
+
+def screen_points(cal: Calibration, start: Mapping[str, float]) -> list[dict[str, float]]:
+    """Return the points evaluated before Powell: the start, then a Latin hypercube.
+
+    Args:
+        cal: The validated calibration.
+        start: Start values by dotted key.
+
+    Returns:
+        No points without a screen; else the start followed by
+        ``cal.screen_points`` points of a Latin hypercube over the bounds
+        (``scipy.stats.qmc.LatinHypercube`` seeded with ``cal.screen_seed``).
+    """
+    from scipy.stats import qmc
+
+    if not cal.screen_points:
+        return []
+    unit = qmc.LatinHypercube(d=len(cal.free), rng=cal.screen_seed).random(cal.screen_points)
+    return [dict(start), *({fp.key: fp.lo + float(u) * (fp.hi - fp.lo)
+                            for fp, u in zip(cal.free, row, strict=True)} for row in unit)]
+
+
+def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> dict[str, Any]:
+    """Fit a validated calibration and return the ``fit.json`` record (without identity).
+
+    Evaluates the start and the screen points (:func:`screen_points`), then runs
+    Powell's method (:func:`sim.calibration.fit`) from the best of them. The
+    optimum is the best point evaluated at any stage (Powell stopped by its
+    budget inside a line search may return a point worse than one it
+    evaluated); the fitted values are the optimum rounded to
+    :data:`FITTED_DIGITS` significant digits. When the objective is undefined
+    everywhere (a target moment undefined on these seeds, e.g. at a horizon of
+    a few months), the start values are kept.
+
+    Args:
+        cal: The validated calibration.
+        base: Composed parameters (free parameters missing from ``start`` start here).
+        workers: Processes running the seeds of an evaluation (default: all cores).
+
+    Returns:
+        The record: method, seeds, screen, free parameters (bounds, start,
+        Powell's start, optimum, fitted), targets (value, scale, band, source,
+        moments at start and fit, standardised errors, pass), objective at start
+        and fit, every evaluation (stage, values, objective, moments), wall time.
+    """
+    import sim
+    from sim.calibration import fit, objective_value, simulated_moments, with_values
+
+    base = with_values(base, cal.start)
+    start = {fp.key: min(max(_value(base, fp.key), fp.lo), fp.hi) for fp in cal.free}
+    candidates = screen_points(cal, start)
+    metrics = [t.metric for t in cal.targets]
+    workers = workers or os.cpu_count() or 1
+    began = time.perf_counter()
+    pool = ProcessPoolExecutor(min(workers, len(cal.seeds))) if workers > 1 else None
+    recorder = _Recorder(pool, len(candidates) + cal.max_evaluations)
+    screened: list[tuple[dict[str, float], float]] = []
+    try:
+        for values in candidates:
+            moments = simulated_moments(with_values(base, values), metrics, cal.seeds, sim.run,
+                                        recorder)
+            screened.append((values, objective_value(moments, cal.targets)))
+        powell_start = min(screened, key=lambda e: e[1])[0] if screened else start
+        result = fit(with_values(base, powell_start), cal.free, cal.targets, cal.seeds, sim.run,
+                     max_evaluations=cal.max_evaluations, executor=recorder)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    history = [("screen", *e) for e in screened] + [("powell", *e) for e in result.history]
+    moments = [{m: _mean(runs, m) for m in metrics} for runs in recorder.summaries]
+    if len(moments) != len(history):
+        raise RuntimeError(f"calibration: {len(moments)} recorded evaluations for "
+                           f"{len(history)} in the history")
+    best = min(range(len(history)), key=lambda i: history[i][2])
+    finite = math.isfinite(history[best][2])
+    optimum = dict(history[best][1]) if finite else dict(start)
+    fitted = {k: _round(v) for k, v in optimum.items()}
+    at_fit = moments[best] if finite else moments[0]
+    objective_fit = history[best][2] if finite else history[0][2]
+    targets = {}
+    for t in cal.targets:
+        lo, hi = cal.bands[t.metric]
+        m0, m1 = moments[0][t.metric], at_fit[t.metric]
+        targets[t.metric] = {
+            "value": t.value, "scale": t.scale, "band": [lo, hi], "source": t.source,
+            "start": _json_number(m0), "fit": _json_number(m1),
+            "z_start": _json_number((m0 - t.value) / t.scale),
+            "z_fit": _json_number((m1 - t.value) / t.scale),
+            "pass": bool(math.isfinite(m1) and lo <= m1 <= hi),
+        }
+    return {
+        "method": METHOD,
+        "seeds": cal.seeds,
+        "screen": {"points": cal.screen_points, "seed": cal.screen_seed},
+        "max_evaluations": cal.max_evaluations,
+        "evaluations": len(history),
+        "objective": {"start": _json_number(history[0][2]),
+                      "fit": _json_number(objective_fit)},
+        "free": {fp.key: {"lo": fp.lo, "hi": fp.hi, "start": start[fp.key],
+                          "powell_start": powell_start[fp.key], "optimum": optimum[fp.key],
+                          "fitted": fitted[fp.key]}
+                 for fp in cal.free},
+        "targets": targets,
+        "history": [{"stage": stage, "values": values, "objective": _json_number(obj),
+                     "moments": {m: _json_number(v) for m, v in moms.items()}}
+                    for (stage, values, obj), moms in zip(history, moments, strict=True)],
+        "seconds": time.perf_counter() - began,
+    }
+
+
+def _value(params: SimParams, key: str) -> float:
+    """Return a parameter value by dotted key."""
+    node: Any = params
+    for part in key.split("."):
+        node = getattr(node, part)
+    return float(node)
+
+
+def _count(n: int, noun: str) -> str:
+    """Return ``"1 evaluation"``, ``"2 evaluations"``, ..."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def fit_section(record: Mapping[str, Any]) -> Section:
+    """Describe a fit (``fit.json`` record) as a findings section.
+
+    Args:
+        record: The record written by :func:`run_calibration`.
+
+    Returns:
+        A section with the free parameters (bounds, start, fitted) and the
+        targets (target, band, moments at start and at the fit, standardised
+        error, pass) as markdown tables.
+    """
+    from analysis.findings import Section, fmt
+
+    seeds = record["seeds"]
+    obj = record["objective"]
+    screen = record["screen"]["points"]
+    how = (f"the start and {screen} Latin-hypercube points (seed {record['screen']['seed']}), "
+           "then Powell's method from the best of them" if screen else
+           "Powell's method from the start")
+    lines = [
+        f"Simulated method of moments: {len(record['free'])} free parameters fitted to "
+        f"{len(record['targets'])} targets; {how} (bounds, budget "
+        f"{_count(record['max_evaluations'], 'evaluation')}). Each evaluation is the mean over "
+        f"seeds {', '.join(map(str, seeds))} (common random numbers); "
+        f"{_count(record['evaluations'], 'evaluation')} in {record['seconds']:.0f} s. "
+        "Objective sum(((m - target) / scale)^2): "
+        f"{fmt(obj['start'])} at the start, {fmt(obj['fit'])} at the fit; z = (m - target) / "
+        "scale, and a moment is in band when it lies in the issue's pass band.",
+        "",
+        "| parameter | bounds | start | Powell start | fitted |",
+        "|---|---|---|---|---|",
+    ]
+    for key, p in record["free"].items():
+        lines.append(f"| `{key}` | [{fmt(p['lo'])}, {fmt(p['hi'])}] | {fmt(p['start'], 4)} "
+                     f"| {fmt(p['powell_start'], 4)} | {fmt(p['fitted'], 4)} |")
+    lines += ["", "| target metric | target (scale) | band | at start | at fit | z at fit "
+              "| in band | source |", "|---|---|---|---|---|---|---|---|"]
+    for metric, t in record["targets"].items():
+        lines.append(
+            f"| {metric} | {fmt(t['value'])} ({fmt(t['scale'])}) | {fmt(t['band'][0])}-"
+            f"{fmt(t['band'][1])} | {fmt(t['start'])} | {fmt(t['fit'])} | {fmt(t['z_fit'], 2)} "
+            f"| {'pass' if t['pass'] else 'FAIL'} | {t['source']} |")
+    if obj["fit"] is None:
+        lines += ["", "The objective is undefined (a target moment is undefined on these "
+                  "seeds, e.g. at a very short horizon): the start values are kept."]
+    data = {k: record[k] for k in ("seeds", "screen", "evaluations", "objective", "free",
+                                   "targets")}
+    return Section("Calibration fit", "\n".join(lines) + "\n", data)
+
+
+def run_calibration(spec: Mapping[str, Any], out: Path,
+                    workers: int | None) -> tuple[Section, dict[str, float]]:
+    """Fit the calibration of an experiment, or reuse its earlier fit.
+
+    Validates the ``calibration`` section and composes the model parameters
+    before anything is simulated; fits; writes ``out/fit.json`` atomically.
+    An existing ``fit.json`` for the same section, the same overrides and the
+    same starting parameters (every model parameter, start values applied) is
+    reused without refitting.
+
+    Args:
+        spec: The resolved experiment spec (kind ``calibration``).
+        out: Output folder.
+        workers: Processes running the seeds of an evaluation (default: all cores).
+
+    Returns:
+        The findings section of the fit and the fitted values by dotted key
+        (rounded to :data:`FITTED_DIGITS` significant digits), to apply as
+        overrides to the sweep.
+
+    Raises:
+        ExperimentError: Invalid calibration section or sweep parameters.
+    """
+    from race_cli.outputs import atomic_write_json
+    from sim.calibration import with_values
+    from sim.params import to_dict
+
+    cal = parse_calibration(spec.get("calibration"))
+    overrides = model_overrides(spec, out)
+    base = compose_params(overrides)
+    identity = {"calibration": json.loads(json.dumps(spec["calibration"])),
+                "overrides": overrides,
+                "params": json.loads(json.dumps(to_dict(with_values(base, cal.start))))}
+    path = out / FIT_FILE
+    record = None
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if {k: old.get(k) for k in identity} == identity:
+            record = old
+            print(f"calibration: reusing {path}", file=sys.stderr)
+    if record is None:
+        record = {**identity, **fit_calibration(cal, base, workers)}
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, record)
+    fitted = {key: float(p["fitted"]) for key, p in record["free"].items()}
+    return fit_section(record), fitted
