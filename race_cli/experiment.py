@@ -58,6 +58,10 @@ class ExperimentError(ValueError):
     """An experiment that cannot be run; the message names the field and the rule."""
 
 
+class SweepFailed(ExperimentError):
+    """The experiment's sweep ran but some jobs failed (rerunning resumes it)."""
+
+
 def available() -> dict[str, Path]:
     """Return the experiments shipped in the ``experiments`` package: name -> spec path."""
     root = Path(str(resources.files("experiments")))
@@ -309,7 +313,7 @@ def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> 
     defn = _definition(spec, out, fitted)
     status = run_definition(defn, points(defn))
     if status != 0:
-        raise ExperimentError(f"the sweep exited with status {status}; see the job folders "
+        raise SweepFailed(f"the sweep exited with status {status}; see the job folders "
                               f"in {out} (rerunning resumes it)")
     aggregate(out)
     return load_sweep(out)
@@ -547,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"README: {write_readme(spec_path, spec, out)}")
     except ExperimentError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2 if "exited with status" not in str(exc) else 1
+        return 1 if isinstance(exc, SweepFailed) else 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
