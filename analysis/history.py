@@ -16,6 +16,11 @@ pass bands over those seeds and draws the simulated trajectories (median and
   Science 2023);
 - big-3 (AWS, Azure, Google Cloud) share of the cloud market: 67% (Q4 2022),
   66% (Q4 2023), 62% (Q3 2025) (Synergy Research Group).
+
+Scale checks, not targeted by the fit, test whether the targets are met by an
+economy of plausible size: the cost of frontier training runs grows ~2.4x per
+year, 90% CI 2.0-2.9 (Cottier et al. 2024, arXiv 2405.21015), and the AI market
+stays below world GDP.
 """
 
 from __future__ import annotations
@@ -68,6 +73,13 @@ CHECKS: tuple[Check, ...] = (
           0.60, 0.75, "AI Index 2021: 65% (2019); Ahmed et al. 2023: ~70% (2020)"),
     Check("big3_cloud_share", "big-3 share of cloud revenue", "last", 0.55, 0.75,
           "Synergy Research Group: 62-67% (2022-2025)"),
+)
+
+#: Scale checks: untargeted summary metrics whose published band tests whether the fit is
+#: plausible (the targets can be met by an economy of the wrong size).
+SCALE_CHECKS: tuple[Check, ...] = (
+    Check("training_cost_growth_per_year", "frontier training cost growth [x/year]", "run",
+          2.0, 2.9, "Cottier et al. 2024: 2.4x/year (90% CI 2.0-2.9)"),
 )
 
 #: Untargeted summary metrics reported for context: metric -> label.
@@ -225,9 +237,10 @@ def history_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Sect
             ``job`` (the point to check, default the first).
 
     Returns:
-        A section with, for each targeted metric, the median and 5-95% range
-        over seeds against its pass band (pass: the median is inside), the
-        share of seeds inside the band, and untargeted context: capability
+        A section with, for each targeted metric and each scale check
+        (:data:`SCALE_CHECKS`), the median and 5-95% range over seeds against
+        its pass band (pass: the median is inside), the share of seeds inside
+        the band, and untargeted context: capability
         growth, and the AI market and investor capital of the last 12 months
         (annual totals; the scale the fit implies).
 
@@ -253,18 +266,24 @@ def history_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Sect
              "a metric averages (growth: the log-linear trend over the run).", "",
              "| metric | year(s) | band | median | 5-95% | seeds in band | pass | source |",
              "|---|---|---|---|---|---|---|---|"]
-    data: dict[str, Any] = {"seeds": seeds, "job": job, "checks": {}, "context": {}}
-    for check in CHECKS:
-        values = sweep.metric_values(check.metric, job)
-        stats = _stats(values)
-        inside = float(np.mean((values >= check.lo) & (values <= check.hi)))
-        ok = stats["median"] is not None and check.lo <= stats["median"] <= check.hi
-        data["checks"][check.metric] = {**stats, "band": [check.lo, check.hi],
-                                        "share_in_band": inside, "pass": ok}
-        lines.append(f"| {check.label} | {windows[check.window]} | {fmt(check.lo)}-"
-                     f"{fmt(check.hi)} | {fmt(stats['median'])} | {fmt(stats['q05'])}-"
-                     f"{fmt(stats['q95'])} | {fmt(inside, 2)} | {'pass' if ok else 'FAIL'} "
-                     f"| {check.source} |")
+    data: dict[str, Any] = {"seeds": seeds, "job": job, "checks": {}, "scale_checks": {},
+                            "context": {}}
+    header = lines[-2:]
+    for group, checks in (("checks", CHECKS), ("scale_checks", SCALE_CHECKS)):
+        if group == "scale_checks":
+            lines += ["", "Scale checks (not targeted by the fit; a plausible fit passes them "
+                      "too):", "", *header]
+        for check in checks:
+            values = sweep.metric_values(check.metric, job)
+            stats = _stats(values)
+            inside = float(np.mean((values >= check.lo) & (values <= check.hi)))
+            ok = stats["median"] is not None and check.lo <= stats["median"] <= check.hi
+            data[group][check.metric] = {**stats, "band": [check.lo, check.hi],
+                                         "share_in_band": inside, "pass": ok}
+            lines.append(f"| {check.label} | {windows[check.window]} | {fmt(check.lo)}-"
+                         f"{fmt(check.hi)} | {fmt(stats['median'])} | {fmt(stats['q05'])}-"
+                         f"{fmt(stats['q95'])} | {fmt(inside, 2)} | "
+                         f"{'pass' if ok else 'FAIL'} | {check.source} |")
     lines += ["", "Not targeted (context):", ""]
     for metric, label in CONTEXT.items():
         stats = _stats(sweep.metric_values(metric, job))
@@ -279,7 +298,9 @@ def history_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Sect
         lines.append(f"- {label}: median {fmt(stats['median'])}, 5-95% "
                      f"{fmt(stats['q05'])}-{fmt(stats['q95'])}")
     passed = sum(c["pass"] for c in data["checks"].values())
-    lines += ["", f"{passed} of {len(CHECKS)} history targets pass."]
+    scale = sum(c["pass"] for c in data["scale_checks"].values())
+    lines += ["", f"{passed} of {len(CHECKS)} history targets pass; {scale} of "
+              f"{len(SCALE_CHECKS)} scale checks pass."]
     market = data["context"]["ai_market_usd_per_month"]["median"]
     if market is not None and market > WORLD_GDP_USD:
         lines.append(f"Implausible scale: the simulated AI market ({fmt(market)} USD/year) "

@@ -55,6 +55,7 @@ METRIC_INFO: dict[str, MetricInfo] = {
         "Spot compute price", "USD/(H100e h)", log_scale=True),
     "time_to_threshold_months": MetricInfo("Time to capability threshold", "months"),
     "training_compute_growth_per_year": MetricInfo("Training-compute growth", "x/year"),
+    "training_cost_growth_per_year": MetricInfo("Training-cost growth", "x/year"),
     "public_knowledge_oom": MetricInfo("Public knowledge stock", "OOM"),
     "follower_capability_growth_oom_per_year": MetricInfo(
         "Follower capability growth", "OOM/year"),

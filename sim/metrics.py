@@ -153,6 +153,31 @@ def collect(model: RaceModel) -> dict[str, float]:
     }
 
 
+def training_cost_growth(log10_flop: np.ndarray, price_usd_per_h100e_hour: np.ndarray) -> float:
+    """Growth factor per year of the cost of the frontier training run.
+
+    The run's cost is its compute in H100e-months times the price of an
+    H100e-month, so ``log10 cost = log10 FLOP - log10(FLOP per H100e-month) +
+    log10(price) + const``; with a constant FLOP per H100e-month the growth is
+    ``10^(slope(log10 FLOP) + slope(log10 price))`` per year (least-squares
+    slopes, :func:`slope_per_year`). The price is the capacity-weighted spot
+    price. Comparable with Cottier et al. 2024 (arXiv 2405.21015): amortised
+    cost of frontier runs grows ~2.4x per year (90% CI 2.0-2.9).
+
+    Args:
+        log10_flop: Monthly frontier training compute (log10 FLOP).
+        price_usd_per_h100e_hour: Monthly compute price (USD per H100e-hour, > 0).
+
+    Returns:
+        Growth factor per year (x/year); NaN below two points or for a
+        non-positive price.
+    """
+    price = np.asarray(price_usd_per_h100e_hour, dtype=float)
+    if price.size and np.any(price <= 0):
+        return float("nan")
+    return float(10.0 ** (slope_per_year(log10_flop) + slope_per_year(np.log10(price))))
+
+
 def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
@@ -205,6 +230,8 @@ def summarize(model: RaceModel) -> dict[str, float | int | None]:
                                                    model.p.scenario.capability_threshold_oom),
         "training_compute_growth_per_year": _finite_or_none(
             10.0 ** slope_per_year(ts["frontier_training_compute_log10_flop"])),
+        "training_cost_growth_per_year": _finite_or_none(training_cost_growth(
+            ts["frontier_training_compute_log10_flop"], ts["compute_price_usd_per_h100e_hour"])),
         "public_knowledge_oom": float(ts["public_knowledge_oom"][-1]),
         "follower_capability_growth_oom_per_year": _finite_or_none(slope_per_year(followers)),
         "industry_share_new_phds_start": float(np.mean(ts["industry_share_new_phds"][first])),

@@ -65,6 +65,7 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "compute_price_usd_per_h100e_hour",
     "time_to_threshold_months",
     "training_compute_growth_per_year",
+    "training_cost_growth_per_year",
     "public_knowledge_oom",
     "follower_capability_growth_oom_per_year",
     "industry_share_new_phds_start",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import sim
-from analysis.history import CHECKS, FIGURE, history_section
+from analysis.history import CHECKS, FIGURE, SCALE_CHECKS, history_section
 from analysis.load import load_sweep
 from analysis.synthetic import write_synthetic_sweep
 from race_cli import experiment as ex
@@ -156,16 +156,21 @@ def _synthetic(path: Path, levels: dict[str, float]) -> Path:
 
 def test_history_section_states_numbers_and_draws_the_figure(tmp_path):
     levels = {"training_compute_growth_per_year": 4.2, "industry_share_new_phds_start": 0.45,
-              "industry_share_new_phds_end": 0.9, "big3_cloud_share": 0.65}
+              "industry_share_new_phds_end": 0.9, "big3_cloud_share": 0.65,
+              "training_cost_growth_per_year": 5.6}
     sweep = load_sweep(_synthetic(tmp_path / "sweep", levels))
     section = history_section(sweep, tmp_path, {})
     assert section.figures == [FIGURE] and (tmp_path / FIGURE).stat().st_size > 10_000
     checks = section.data["checks"]
-    for metric, level in levels.items():
-        assert checks[metric]["median"] == pytest.approx(level, abs=1e-3)
+    for check in CHECKS:
+        assert checks[check.metric]["median"] == pytest.approx(levels[check.metric], abs=1e-3)
     assert [checks[c.metric]["pass"] for c in CHECKS] == [True, True, False, True]
-    assert "| 4.2 |" in section.text and "| 0.9 |" in section.text
-    assert "3 of 4 history targets pass." in section.text
+    scale = section.data["scale_checks"]["training_cost_growth_per_year"]
+    assert [c.metric for c in SCALE_CHECKS] == ["training_cost_growth_per_year"]
+    assert scale["median"] == pytest.approx(5.6, abs=1e-3) and scale["band"] == [2.0, 2.9]
+    assert scale["pass"] is False and scale["share_in_band"] == 0.0
+    assert "| 4.2 |" in section.text and "| 0.9 |" in section.text and "| 5.6 |" in section.text
+    assert "3 of 4 history targets pass; 0 of 1 scale checks pass." in section.text
     assert "Implausible" not in section.text
     levels["ai_market_usd_per_month"] = 1e16
     implausible = history_section(load_sweep(_synthetic(tmp_path / "big", levels)), tmp_path, {})

@@ -38,6 +38,7 @@ from sim.metrics import (
     leader_gap,
     slope_per_year,
     top_decile_mask,
+    training_cost_growth,
 )
 
 
@@ -446,6 +447,17 @@ def test_slope_per_year_exact_on_a_line():
     assert slope_per_year(np.full(10, 4.0)) == pytest.approx(0.0, abs=1e-12)
     assert math.isnan(slope_per_year(np.array([1.0])))
     assert math.isnan(slope_per_year(np.array([np.nan, 2.0, np.nan])))
+
+
+def test_training_cost_growth_exact():
+    """Compute x4/year at a price falling 1.6x/year costs 2.5x/year more each year."""
+    months = np.arange(36, dtype=float)
+    log_flop = 22.0 + np.log10(4.0) * months / 12.0
+    price = 25.0 * 1.6 ** (-months / 12.0)
+    assert training_cost_growth(log_flop, price) == pytest.approx(2.5)
+    assert training_cost_growth(log_flop, np.full(36, 3.0)) == pytest.approx(4.0)
+    assert math.isnan(training_cost_growth(log_flop[:1], price[:1]))
+    assert math.isnan(training_cost_growth(log_flop, np.where(months == 5, 0.0, price)))
 
 
 def test_first_crossing():
