@@ -43,7 +43,8 @@ TIMESERIES_METRICS: tuple[str, ...] = (
     "capital_supply_usd_per_month",
 )
 
-#: Summary metrics: one scalar per run (``None`` where undefined), in this order.
+#: Summary metrics: one scalar per run (``None`` where undefined), in this order. New
+#: metrics go at the end: a metric's position keys its bootstrap seed (analysis.stats).
 SUMMARY_METRICS: tuple[str, ...] = (
     "frontier_capability",
     "capability_growth_oom_per_year",
@@ -65,7 +66,6 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "compute_price_usd_per_h100e_hour",
     "time_to_threshold_months",
     "training_compute_growth_per_year",
-    "training_cost_growth_per_year",
     "public_knowledge_oom",
     "follower_capability_growth_oom_per_year",
     "industry_share_new_phds_start",
@@ -74,6 +74,7 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "startup_survival",
     "lab_partner_revenue_share",
     "upstream_deals",
+    "training_cost_growth_per_year",
 )
 
 
