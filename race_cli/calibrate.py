@@ -398,9 +398,8 @@ def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> d
 
     Evaluates the start and the screen points (:func:`screen_points`), then runs
     Powell's method (:func:`sim.calibration.fit`) from the best of them. The
-    optimum is the best point evaluated at any stage (Powell stopped by its
-    budget inside a line search may return a point worse than one it
-    evaluated); the fitted values are the optimum rounded to
+    optimum is the best point evaluated at any stage, screen included; the
+    fitted values are the optimum rounded to
     :data:`FITTED_DIGITS` significant digits. When the objective is undefined
     everywhere (a target moment undefined on these seeds, e.g. at a horizon of
     a few months), the start values are kept.

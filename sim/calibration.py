@@ -120,7 +120,9 @@ def fit(
     """Fit ``free`` parameters so that simulated moments match ``targets``.
 
     Starts from the values in ``base`` (clipped into bounds) and runs Powell's
-    method with bounds on coordinates rescaled to [0, 1].
+    method with bounds on coordinates rescaled to [0, 1]. The result is the
+    best point evaluated (the first of equals), which is not Powell's last
+    point when the budget runs out.
 
     Args:
         base: Parameters whose other values stay fixed.
@@ -146,7 +148,7 @@ def fit(
     u0 = np.clip((start - lo) / (hi - lo), 0.0, 1.0)
     metrics = [t.metric for t in targets]
     history: list[tuple[dict[str, float], float]] = []
-    cache: dict[tuple[float, ...], tuple[float, dict[str, float]]] = {}
+    cache: dict[tuple[float, ...], tuple[float, dict[str, float], dict[str, float]]] = {}
 
     def evaluate(u: np.ndarray) -> float:
         key = tuple(np.round(u, 12))
@@ -154,17 +156,15 @@ def fit(
             values = {fp.key: float(v) for fp, v in zip(free, lo + u * (hi - lo), strict=True)}
             moments = simulated_moments(with_values(base, values), metrics, seeds, run, executor)
             obj = objective_value(moments, targets)
-            cache[key] = (obj, moments)
+            cache[key] = (obj, moments, values)
             history.append((values, obj))
         return cache[key][0]
 
     start_obj = evaluate(u0)
     res = minimize(evaluate, u0, method="Powell", bounds=[(0.0, 1.0)] * len(free),
                    options={"maxfev": max_evaluations, "xtol": 1e-3, "ftol": 1e-4})
-    best_u = np.clip(res.x, 0.0, 1.0)
-    best_obj = evaluate(best_u)
-    best_values = {fp.key: float(v) for fp, v in zip(free, lo + best_u * (hi - lo), strict=True)}
-    best_moments = cache[tuple(np.round(best_u, 12))][1]
+    evaluate(np.clip(res.x, 0.0, 1.0))
+    best_obj, best_moments, best_values = min(cache.values(), key=lambda entry: entry[0])
     return FitResult(best_values, best_moments, best_obj, start_obj, len(history), history)
 
 

@@ -42,6 +42,20 @@ def test_fit_recovers_known_parameters():
     assert res.n_evaluations == len(res.history) <= 200 + 2
 
 
+@pytest.mark.parametrize("budget", [3, 6, 10, 13])
+def test_fit_returns_the_best_point_evaluated_when_the_budget_runs_out(budget):
+    """On these budgets Powell stops at a point worse than one it evaluated earlier."""
+    targets = [Target("a", 0.6, 0.01), Target("b", 2.25, 0.01)]
+    free = [FreeParam("capital.hype_elasticity", 0.0, 1.0), FreeParam("talent.b_wage", 0.5, 3.0)]
+    res = fit(SimParams(), free, targets, [0], _toy_run, max_evaluations=budget)
+    best_values, best_objective = min(res.history, key=lambda entry: entry[1])
+    assert res.objective == best_objective < res.start_objective
+    assert res.values == best_values
+    at = {"a": 2.0 * best_values["capital.hype_elasticity"],
+          "b": best_values["talent.b_wage"] ** 2}
+    assert res.moments["a"] == pytest.approx(at["a"]) and res.moments["b"] == pytest.approx(at["b"])
+
+
 def test_fit_rejects_empty_bounds_and_unknown_keys():
     with pytest.raises(ParamError, match="empty"):
         fit(SimParams(), [FreeParam("talent.b_wage", 1.0, 1.0)], [Target("b", 1, 1)], [0],
