@@ -227,6 +227,19 @@ def _stats(values: np.ndarray) -> dict[str, float | None]:
     return {"median": float(median), "q05": float(q05), "q95": float(q95), "n": int(finite.size)}
 
 
+def _check(sweep: Sweep, job: int, check: Check,
+           windows: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+    """Return a check's statistics over seeds and its row of the checks table."""
+    values = sweep.metric_values(check.metric, job)
+    stats = _stats(values)
+    inside = float(np.mean((values >= check.lo) & (values <= check.hi)))
+    ok = stats["median"] is not None and check.lo <= stats["median"] <= check.hi
+    row = (f"| {check.label} | {windows[check.window]} | {fmt(check.lo)}-{fmt(check.hi)} | "
+           f"{fmt(stats['median'])} | {fmt(stats['q05'])}-{fmt(stats['q95'])} | "
+           f"{fmt(inside, 2)} | {'pass' if ok else 'FAIL'} | {check.source} |")
+    return {**stats, "band": [check.lo, check.hi], "share_in_band": inside, "pass": ok}, row
+
+
 def history_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Section:
     """Check the history fit over the sweep's seeds and draw the trajectories figure.
 
@@ -269,21 +282,14 @@ def history_section(sweep: Sweep, out: Path, options: Mapping[str, Any]) -> Sect
     data: dict[str, Any] = {"seeds": seeds, "job": job, "checks": {}, "scale_checks": {},
                             "context": {}}
     header = lines[-2:]
-    for group, checks in (("checks", CHECKS), ("scale_checks", SCALE_CHECKS)):
-        if group == "scale_checks":
-            lines += ["", "Scale checks (not targeted by the fit; a plausible fit passes them "
-                      "too):", "", *header]
-        for check in checks:
-            values = sweep.metric_values(check.metric, job)
-            stats = _stats(values)
-            inside = float(np.mean((values >= check.lo) & (values <= check.hi)))
-            ok = stats["median"] is not None and check.lo <= stats["median"] <= check.hi
-            data[group][check.metric] = {**stats, "band": [check.lo, check.hi],
-                                         "share_in_band": inside, "pass": ok}
-            lines.append(f"| {check.label} | {windows[check.window]} | {fmt(check.lo)}-"
-                         f"{fmt(check.hi)} | {fmt(stats['median'])} | {fmt(stats['q05'])}-"
-                         f"{fmt(stats['q95'])} | {fmt(inside, 2)} | "
-                         f"{'pass' if ok else 'FAIL'} | {check.source} |")
+    for check in CHECKS:
+        data["checks"][check.metric], row = _check(sweep, job, check, windows)
+        lines.append(row)
+    lines += ["", "Scale checks (not targeted by the fit; a plausible fit passes them too):",
+              "", *header]
+    for check in SCALE_CHECKS:
+        data["scale_checks"][check.metric], row = _check(sweep, job, check, windows)
+        lines.append(row)
     lines += ["", "Not targeted (context):", ""]
     for metric, label in CONTEXT.items():
         stats = _stats(sweep.metric_values(metric, job))
