@@ -228,6 +228,11 @@ class RaceModel(mesa.Model):
         c = self.p.clouds
         return c.hw_cost_usd_per_h100e * (1.0 - c.hw_cost_decline_per_year) ** (self.t / 12.0)
 
+    def price_floor_usd(self) -> float:
+        """Price floor this month: hardware rental cost plus margin (USD per H100e-hour)."""
+        c = self.p.clouds
+        return self.hw_cost_usd() / c.hw_life_months / HOURS_PER_MONTH * (1.0 + c.margin_floor)
+
     def _grant_years(self, employer: np.ndarray) -> np.ndarray:
         kind = self.orgs.kind[employer]
         return np.select([kind == LAB, kind == STARTUP],
@@ -563,7 +568,7 @@ class RaceModel(mesa.Model):
         o.compute_h100e[buyers] = used
         for i, lab in enumerate(self.labs):
             lab.compute_h100e = float(used[i])
-        floor = (self.hw_cost_usd() / c.hw_life_months / HOURS_PER_MONTH * (1 + c.margin_floor))
+        floor = self.price_floor_usd()
         spot_demand = np.zeros(n_p)
         np.add.at(spot_demand, pref[pref >= 0], spot[pref >= 0])
         spot_capacity = np.maximum(cap - alloc_p.sum(axis=0), 1e-9 * np.maximum(cap, 1.0))
@@ -578,13 +583,19 @@ class RaceModel(mesa.Model):
     def _capex(self, big: np.ndarray) -> None:
         c, led = self.p.clouds, self.ledger
         cost = self.hw_cost_usd()
+        floor = self.price_floor_usd()
         lag = c.capex_lag_months
         for h in self.clouds:
-            want = h.capex_order_h100e(c.capex_headroom, lag)
+            response = (h.price_usd_per_hour / floor) ** c.capex_price_elasticity
+            want = h.capex_order_h100e(c.capex_headroom, lag, response)
             budget = max(0.0, led.cash_usd[h.org_id]) * c.capex_cash_share + \
                 c.capex_reinvest_share * (h.compute_revenue_usd + self.base_revenue_usd(h))
             budget = min(budget, max(0.0, led.cash_usd[h.org_id]))
             units = min(want, budget / cost)
+            financed = c.capex_external_share * (want - units)
+            if financed > 0:
+                led.transfer(INVESTORS, h.org_id, financed * cost, "capex_financing")
+                units += financed
             if units <= 0:
                 continue
             led.transfer(h.org_id, HARDWARE, units * cost, "capex")

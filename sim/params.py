@@ -147,6 +147,12 @@ class CloudParams:
     capex_reinvest_share: float = p(0.6, "1", 0.0, 1.0,
                                     source="assumption; capex out of base plus compute revenue")
     capex_headroom: float = p(0.15, "1", 0.0, 5.0, source="assumption")
+    capex_price_elasticity: float = p(0.0, "1", 0.0, 10.0,
+                                      source="assumption: capacity built beyond forecast "
+                                             "demand while price exceeds the floor")
+    capex_external_share: float = p(0.0, "1", 0.0, 1.0,
+                                    source="assumption: share of the capex order beyond the "
+                                           "own budget raised on capital markets")
     capex_cash_share: float = p(0.05, "1/month", 0.0, 1.0,
                                 source="assumption: at most this share of cash per month")
     price_step_max: float = p(0.05, "1/month", 0.0, 1.0, lo_open=True, source="assumption")

@@ -8,7 +8,8 @@ and capacity per provider. The population is reduced (3,000 researchers, 60
 startups; see ``conftest.small_params``) to keep the runs fast; all mechanisms
 stay on. The configurations cover several seeds of the default model, the
 non-default policy branches (willingness-to-pay rationing, profit-based
-downstream choice, best-response safety, the governance levers) and the edge
+downstream choice, best-response safety, the governance levers, capex that
+answers the price margin and is financed on capital markets) and the edge
 populations the model spec requires: 1 lab, 0 startups, 0 alternative clouds.
 """
 
@@ -58,6 +59,11 @@ CONFIGS: dict[str, tuple[dict, int]] = {
         "talent__spinout_rate_per_month": 0.0,
     }, 7),
     "no-alt-clouds": ({"scenario__n_alt_clouds": 0}, 8),
+    "elastic-supply": ({
+        "clouds__capex_price_elasticity": 2.0,
+        "clouds__capex_external_share": 1.0,
+        "capital__market_elasticity": 0.3,
+    }, 10),
     "only-alt-clouds": ({"scenario__n_big_clouds": 0, "scenario__n_inhouse_labs": 0}, 9),
 }
 

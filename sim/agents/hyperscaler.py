@@ -80,16 +80,21 @@ class Hyperscaler(mesa.Agent):
         self.pipeline_h100e[:-1] = self.pipeline_h100e[1:]
         self.pipeline_h100e[-1] = 0.0
 
-    def capex_order_h100e(self, headroom: float, lag_months: int) -> float:
+    def capex_order_h100e(self, headroom: float, lag_months: int,
+                          margin_response: float = 1.0) -> float:
         """Capacity to order now so that capacity meets expected demand after the lag.
 
         Expected demand extrapolates recent demand growth over the lag, plus a
-        safety headroom. Growth compares the means of the first and last three
-        of the last 12 months (9 months apart), annualised and clipped to [1, 4].
+        safety headroom, times a response to the price margin. Growth compares
+        the means of the first and last three of the last 12 months (9 months
+        apart), annualised and clipped to [1, 4].
 
         Args:
             headroom: Relative spare capacity aimed for.
             lag_months: Months until ordered capacity arrives.
+            margin_response: Factor on the capacity aimed for, ``(price /
+                floor)^clouds.capex_price_elasticity`` (docs/model.md §7.9);
+                1 builds for demand alone.
 
         Returns:
             Capacity to order (H100e, >= 0) before the budget limit.
@@ -97,5 +102,5 @@ class Hyperscaler(mesa.Agent):
         old, new = self.demand_history[:3].mean(), self.demand_history[-3:].mean()
         ratio = new / old if old > 0 else 1.0
         growth = np.clip(ratio ** (12.0 / 9.0), 1.0, 4.0)
-        expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom)
+        expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom) * margin_response
         return max(0.0, expected - self.capacity_h100e - self.pipeline_h100e.sum())
