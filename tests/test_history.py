@@ -14,7 +14,7 @@ import pytest
 import sim
 from analysis.history import CHECKS, FIGURE, SCALE_CHECKS, history_section
 from analysis.load import load_sweep
-from analysis.synthetic import write_synthetic_sweep
+from analysis.synthetic import LEVELS, write_synthetic_sweep
 from race_cli import experiment as ex
 from race_cli.calibrate import FIT_FILE, compose_params, model_overrides, run_calibration
 
@@ -48,10 +48,10 @@ def test_committed_history_config_meets_the_history_targets():
     """``race-sim scenario=history_2015`` (120 months from 2015) over the 20 validation seeds
     of the full experiment: the median over seeds of each targeted metric lies in its pass
     band (training compute growth 3.5-6x/year, share of new PhDs going to industry
-    0.40-0.50 in 2015 and 0.60-0.75 in 2024, big-3 cloud share 0.55-0.75), as the
-    experiment's history section states. The median over 20 seeds, because single seeds
-    spread widely (big-3 share 0.28-0.88 per seed). Bands and sources:
-    ``analysis.history.CHECKS``."""
+    0.40-0.50 in 2015 and 0.60-0.75 in 2024, big-3 cloud share 0.55-0.75, frontier
+    training cost growth 2.0-2.9x/year), as the experiment's history section states. The
+    median over 20 seeds, because single seeds spread widely (big-3 share 0.64-0.78,
+    5-95% over seeds). Bands and sources: ``analysis.history.CHECKS``."""
     params = compose_params(["scenario=history_2015"])
     assert params.steps == 120 and params.scenario.start_year == 2015
     with ProcessPoolExecutor(2) as pool:
@@ -149,7 +149,7 @@ def test_a_different_calibration_refits(tmp_path):
 
 def _synthetic(path: Path, levels: dict[str, float]) -> Path:
     """A one-point synthetic sweep whose targeted metrics sit at ``levels``."""
-    effects = {m: {"level": v - 1.0} for m, v in levels.items()}
+    effects = {m: {"level": v - LEVELS.get(m, 1.0)} for m, v in levels.items()}
     return write_synthetic_sweep(path, [{"level": 1.0}], [1, 2, 3, 4, 5], effects,
                                  crn_sd=0.0, noise_sd=1e-4, steps=24)
 
@@ -157,20 +157,20 @@ def _synthetic(path: Path, levels: dict[str, float]) -> Path:
 def test_history_section_states_numbers_and_draws_the_figure(tmp_path):
     levels = {"training_compute_growth_per_year": 4.2, "industry_share_new_phds_start": 0.45,
               "industry_share_new_phds_end": 0.9, "big3_cloud_share": 0.65,
-              "training_cost_growth_per_year": 5.6}
+              "training_cost_growth_per_year": 2.5, "compute_price_usd_per_h100e_hour": 0.6}
     sweep = load_sweep(_synthetic(tmp_path / "sweep", levels))
     section = history_section(sweep, tmp_path, {})
     assert section.figures == [FIGURE] and (tmp_path / FIGURE).stat().st_size > 10_000
     checks = section.data["checks"]
     for check in CHECKS:
         assert checks[check.metric]["median"] == pytest.approx(levels[check.metric], abs=1e-3)
-    assert [checks[c.metric]["pass"] for c in CHECKS] == [True, True, False, True]
-    scale = section.data["scale_checks"]["training_cost_growth_per_year"]
-    assert [c.metric for c in SCALE_CHECKS] == ["training_cost_growth_per_year"]
-    assert scale["median"] == pytest.approx(5.6, abs=1e-3) and scale["band"] == [2.0, 2.9]
+    assert [checks[c.metric]["pass"] for c in CHECKS] == [True, True, False, True, True]
+    scale = section.data["scale_checks"]["compute_price_usd_per_h100e_hour"]
+    assert [c.metric for c in SCALE_CHECKS] == ["compute_price_usd_per_h100e_hour"]
+    assert scale["median"] == pytest.approx(0.6, abs=1e-3) and scale["band"] == [1.0, 4.0]
     assert scale["pass"] is False and scale["share_in_band"] == 0.0
-    assert "| 4.2 |" in section.text and "| 0.9 |" in section.text and "| 5.6 |" in section.text
-    assert "3 of 4 history targets pass; 0 of 1 scale checks pass." in section.text
+    assert "| 4.2 |" in section.text and "| 0.9 |" in section.text and "| 2.5 |" in section.text
+    assert "4 of 5 history targets pass; 0 of 1 scale checks pass." in section.text
     assert "Implausible" not in section.text
     levels["ai_market_usd_per_month"] = 1e16
     implausible = history_section(load_sweep(_synthetic(tmp_path / "big", levels)), tmp_path, {})
