@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import sim
 from sim.agents.hyperscaler import Hyperscaler
 from sim.model import RaceModel
 from sim.params import SimParams, replace
@@ -45,13 +44,6 @@ def test_capex_order_growth_is_clipped_and_never_negative():
 def test_margin_response_one_is_the_default_order():
     h = _cloud(np.linspace(100.0, 300.0, 12), 80.0, 10.0)
     assert h.capex_order_h100e(0.2, 18) == h.capex_order_h100e(0.2, 18, 1.0)
-
-
-def test_defaults_leave_the_supply_response_off(small_params: SimParams):
-    off = replace(small_params, steps=36, clouds__capex_price_elasticity=0.0,
-                  clouds__capex_external_share=0.0)
-    a, b = sim.run(replace(small_params, steps=36), 3), sim.run(off, 3)
-    assert a.summary == b.summary
 
 
 def _final_price_over_floor(params: SimParams, seed: int) -> tuple[float, float]:
