@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from race_cli import design
+from race_cli import design, spec_io
 from race_cli import experiment as ex
-from race_cli import spec_io
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLINE = "downstream_partnerships"
