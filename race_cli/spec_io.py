@@ -15,10 +15,11 @@ the three checks every spec goes through:
   line, ``<file>:<line>:<col>: <what>`` where YAML gives a position.
 - :func:`check_override`: the override policy. Spec files may set model keys
   and config-group choices only; ``hydra.*`` keys and Hydra's instantiation
-  keys (``_target_`` and friends) are refused. The user's own command line may
-  in addition choose a shipped launcher (``hydra/launcher=NAME``), set
-  ``hydra.launcher.*`` settings and, for ``race-sim-sweep``, the sweep
-  directory (``hydra.sweep.dir=DIR``).
+  keys (``_target_`` and friends) are refused, except the choice of a shipped
+  launcher (``hydra/launcher=NAME``, as older recorded experiments hold it).
+  The user's own command line may in addition set ``hydra.launcher.*``
+  settings and, for ``race-sim-sweep``, the sweep directory
+  (``hydra.sweep.dir=DIR``).
 - :func:`check_name` and :func:`inside`: spec names are plain file names and
   every output path derived from a spec lies inside its output root.
 """
@@ -55,7 +56,7 @@ LAUNCHERS = ("basic", "parallel", "slurm", "slurm_local")
 
 ALLOWED_IN_SPEC = ("model keys (e.g. steps=60, downstream.partner_share=0.5) and config-group "
                    "choices (e.g. governance=antitrust); choose the launcher with the "
-                   "'launcher:' field")
+                   f"'launcher:' field or hydra/launcher=NAME ({', '.join(LAUNCHERS)})")
 ALLOWED_ON_COMMAND_LINE = ("model keys, config-group choices, hydra/launcher=NAME "
                            f"({', '.join(LAUNCHERS)}) and hydra.launcher.<setting>=VALUE")
 
@@ -238,12 +239,12 @@ def check_override(item: Any, where: str, command_line: bool = False,
     prefix = item[: len(item) - len(item.lstrip("+~"))]
     if key == "hydra" or key.startswith(("hydra.", "hydra/", "hydra:")):
         value = item.split("=", 1)[1] if "=" in item else None
+        if key == "hydra/launcher" and not prefix and value is not None:
+            if value in LAUNCHERS:
+                return item
+            raise SpecError(f"{where}: {item!r}: unknown launcher; allowed: "
+                            f"{', '.join(LAUNCHERS)}")
         if command_line and not prefix and value is not None:
-            if key == "hydra/launcher":
-                if value in LAUNCHERS:
-                    return item
-                raise SpecError(f"{where}: {item!r}: unknown launcher; allowed: "
-                                f"{', '.join(LAUNCHERS)}")
             if re.fullmatch(r"hydra\.launcher\.[A-Za-z][A-Za-z0-9_]*", key):
                 return item
             if sweep_dir and key == "hydra.sweep.dir":

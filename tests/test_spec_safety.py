@@ -311,8 +311,9 @@ def test_check_override_policy():
     assert spec_io.check_override("steps=3", "x") == "steps=3"
     assert spec_io.check_override("governance=antitrust", "x") == "governance=antitrust"
     assert spec_io.check_override("hydra/launcher=parallel", "x", command_line=True)
-    for bad in ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2", "+hydra.x=1",
-                "++hydra.run.dir=/tmp", "~hydra", "steps._partial_=1", "a.b=_args_",
+    assert spec_io.check_override("hydra/launcher=slurm", "spec") == "hydra/launcher=slurm"
+    for bad in ["hydra/launcher=evil", "+hydra/launcher=basic", "hydra.launcher.n_jobs=2",
+                "+hydra.x=1", "++hydra.run.dir=/tmp", "~hydra", "steps._partial_=1", "a.b=_args_",
                 "x._recursive_=false", "x._convert_=all"]:
         with pytest.raises(spec_io.SpecError):
             spec_io.check_override(bad, "spec")
