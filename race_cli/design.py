@@ -397,6 +397,20 @@ def compose_model(overrides: Sequence[str]) -> dict[str, Any]:
     return data
 
 
+def _changed(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the parts of a nested mapping that differ from ``defaults`` (nested mappings)."""
+    changed: dict[str, Any] = {}
+    for key, value in data.items():
+        default = defaults.get(key)
+        if isinstance(value, Mapping) and isinstance(default, Mapping):
+            sub = _changed(value, default)
+            if sub:
+                changed[key] = sub
+        elif key not in defaults or value != default:
+            changed[key] = value
+    return changed
+
+
 def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
     """Check every point of a design with its base overrides against the parameter schema.
 
@@ -417,7 +431,9 @@ def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
     import copy
 
     from race_cli.schema import split_cli_keys
-    from sim.params import ParamError, from_dict
+    from sim.params import ParamError, SimParams, from_dict, to_dict
+
+    defaults = to_dict(SimParams())
 
     group_index = [defn.params.index(g) for g in defn.groups]
     by_choice: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
@@ -433,15 +449,18 @@ def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
             from_dict(base)
         except ParamError as exc:
             raise DefinitionError(f"overrides{where}: {exc}") from None
+        # Keys left out take their defaults in from_dict, so checking only what differs
+        # from the defaults checks the same parameters, and skips unchanged sections.
+        changed = _changed(base, defaults)
         for point, index in distinct.items():
-            data = copy.deepcopy(base)
+            data = copy.deepcopy(changed)
             for key, value in zip(defn.params, point, strict=True):
                 if key in defn.groups:
                     continue
                 *parents, leaf = key.split(".")
                 node = data
                 for part in parents:
-                    node = node[part]
+                    node = node.setdefault(part, {})
                 node[leaf] = value
             try:
                 from_dict(data)
