@@ -44,11 +44,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from race_cli.experiment import ExperimentError
+from race_cli.spec_io import MAX_SEED
 
 if TYPE_CHECKING:
     from analysis.findings import Section
     from sim.calibration import FreeParam, Target
     from sim.params import SimParams
+
+#: Most seeds, objective evaluations and screen points of a calibration.
+MAX_COUNT = 100_000
 
 #: Output file of the fit, in the experiment's output folder.
 FIT_FILE = "fit.json"
@@ -105,6 +109,12 @@ def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ExperimentError(f"{where}={value!r}: expected a finite number")
     return float(value)
+
+
+def _clip(value: Any, limit: int = 80) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters (messages stay short)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _mapping(value: Any, where: str, allowed: Sequence[str]) -> Mapping[str, Any]:
@@ -184,11 +194,12 @@ def _screen(section: Any) -> tuple[int, int]:
         return 0, 0
     section = _mapping(section, "calibration.screen", SCREEN_FIELDS)
     points, seed = section.get("points", 0), section.get("seed", 0)
-    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
-        raise ExperimentError(f"calibration.screen.points={points!r}: expected an integer >= 0")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ExperimentError(f"calibration.screen.seed={seed!r}: expected a non-negative "
-                              "integer")
+    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_COUNT:
+        raise ExperimentError(f"calibration.screen.points={points!r}: expected an integer in "
+                              f"[0, {MAX_COUNT}]")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ExperimentError(f"calibration.screen.seed={seed!r}: expected an integer in "
+                              f"[0, {MAX_SEED}]")
     return points, seed
 
 
@@ -247,14 +258,16 @@ def parse_calibration(section: Any) -> Calibration:
             raise ExperimentError(f"calibration.{name}: required")
     seeds = section["seeds"]
     if (isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)
+            or len(seeds) > MAX_COUNT
+            or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED
+                   for s in seeds)
             or len(set(seeds)) != len(seeds)):
-        raise ExperimentError(f"calibration.seeds={seeds!r}: expected a list of distinct "
-                              "non-negative integers")
+        raise ExperimentError(f"calibration.seeds={_clip(seeds)}: expected a list of at most "
+                              f"{MAX_COUNT} distinct integers in [0, {MAX_SEED}]")
     budget = section.get("max_evaluations", 60)
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_COUNT:
         raise ExperimentError(f"calibration.max_evaluations={budget!r}: expected an integer "
-                              ">= 1")
+                              f"in [1, {MAX_COUNT}]")
     free = _free_params(section["free"])
     start = _start(section.get("start"), free)
     targets, bands = _targets(section["targets"])
@@ -281,7 +294,7 @@ def model_overrides(spec: Mapping[str, Any], out: Path) -> list[str]:
     from race_cli.design import DefinitionError, parse_definition, points
 
     try:
-        defn = parse_definition({**spec["sweep"], "name": spec["name"], "dir": str(out)})
+        defn = parse_definition({**spec["sweep"], "name": spec["name"]}, sweep_dir=out)
     except DefinitionError as exc:
         raise ExperimentError(f"sweep.{exc}") from exc
     pts = points(defn)

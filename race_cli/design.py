@@ -42,10 +42,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from race_cli.spec_io import (
+    LAUNCHERS,
+    MAX_REPLICATES,
+    SpecError,
+    check_count,
+    check_keys,
+    check_name,
+    check_override,
+    check_relative,
+    check_seed,
+    inside,
+    load_yaml,
+    one_line,
+)
 from race_cli.sweep import DESIGN_GROUP, SweepConflict, claim
 
 KINDS = ("grid", "lhs", "sobol")
 DESIGN_DIR = "design"
+#: Most points of one design (grid product, samples, or N (d + 2) for Saltelli).
+MAX_POINTS = 1_000_000
 
 
 class DefinitionError(ValueError):
@@ -171,17 +187,26 @@ def _range(key: str, spec: Any, default: Any, meta: Mapping[str, Any]) -> Range:
 
 
 def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
-                     default_name: str = "sweep", cwd: Path | None = None) -> Definition:
-    """Validate a sweep definition.
+                     default_name: str = "sweep", cwd: Path | None = None,
+                     sweep_dir: Path | None = None) -> Definition:
+    """Validate a sweep definition (its fields; :func:`check_points` checks the values).
+
+    Spec files are data: their overrides may set model keys and config-group
+    choices only (no ``hydra.*`` keys, no ``_target_``; see
+    :mod:`race_cli.spec_io`), their ``name`` is a plain folder name and their
+    ``dir`` a relative folder below ``cwd``.
 
     Args:
-        data: The definition (plain containers, e.g. from YAML).
-        extra: Command-line overrides appended to the definition's overrides
-            (``hydra.sweep.dir=...`` sets the directory; other ``hydra...``
-            overrides go to Hydra only).
+        data: The definition (plain containers, e.g. from :func:`race_cli.spec_io.load_yaml`).
+        extra: Overrides typed by the user on the command line, appended to the
+            definition's overrides. ``hydra.sweep.dir=DIR`` sets the directory
+            (unless ``sweep_dir`` is given), ``hydra/launcher=NAME`` the launcher
+            and ``hydra.launcher.*`` settings go to Hydra only.
         default_name: Name when the definition has none (the file's stem).
-        cwd: Directory that a relative sweep directory is relative to
-            (default: the current directory).
+        cwd: Directory that a relative sweep directory is relative to, and the
+            root the definition's ``dir`` must lie in (default: the current directory).
+        sweep_dir: Sweep directory chosen by the caller (``race-experiment --out``);
+            the definition may then set neither ``dir`` nor ``hydra.sweep.dir``.
 
     Returns:
         The validated definition.
@@ -189,13 +214,23 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
     Raises:
         DefinitionError: A field is missing, unknown or invalid.
     """
-    from sim.params import SimParams
+    try:
+        return _parse_definition(data, extra, default_name, cwd, sweep_dir)
+    except SpecError as exc:
+        raise DefinitionError(str(exc)) from None
 
+
+def _parse_definition(data: Mapping[str, Any], extra: Sequence[str], default_name: str,
+                      cwd: Path | None, chosen_dir: Path | None) -> Definition:
+    """Validate a sweep definition; see :func:`parse_definition`."""
     allowed = {"name", "dir", "design", "params", "replicates", "seed", "launcher", "overrides"}
-    unknown = sorted(set(data) - allowed)
+    if not isinstance(data, Mapping):
+        raise DefinitionError(f"{data!r}: expected a mapping of fields")
+    unknown = sorted(set(map(str, data)) - allowed)
     if unknown:
         raise DefinitionError(f"{unknown[0]}: unknown field; allowed: {', '.join(sorted(allowed))}")
-    name = str(data.get("name") or default_name)
+    check_keys(dict(data), "")
+    name = check_name(data.get("name") if data.get("name") is not None else default_name)
     design = data.get("design") or {}
     if not isinstance(design, Mapping):
         raise DefinitionError(f"design={design!r}: expected a mapping with kind, samples, seed")
@@ -232,6 +267,13 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
             if isinstance(spec, str) or not isinstance(spec, Sequence) or not spec:
                 raise DefinitionError(f"params.{key}={spec!r}: a grid lists the values, "
                                       "e.g. [0.0, 0.5, 1.0]")
+            for value in spec:
+                if not isinstance(value, str | int | float | bool):
+                    raise DefinitionError(f"params.{key}: value {value!r} is not a plain "
+                                          "number, boolean or name")
+                if key in groups and value not in _group_options(key):
+                    raise DefinitionError(f"params.{key}={value!r}: unknown option; allowed: "
+                                          f"{', '.join(_group_options(key))}")
             values[key] = list(spec)
         else:
             ranges.append(_range(key, spec, *fields[key]))
@@ -240,6 +282,9 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
     if kind == "grid":
         if design.get("samples") is not None or design_seed is not None:
             raise DefinitionError("design: samples and seed apply to lhs and sobol, not grid")
+        count = math.prod(len(v) for v in values.values())
+        if count > MAX_POINTS:
+            raise DefinitionError(f"params: the grid has {count} points; at most {MAX_POINTS}")
     else:
         samples = design.get("samples")
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
@@ -247,29 +292,42 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
         if kind == "sobol" and samples & (samples - 1):
             raise DefinitionError(f"design.samples={samples}: a Sobol design needs a power of 2 "
                                   "(balance properties); e.g. 8, 16, 32")
+        count = samples * (len(ranges) + 2) if saltelli else samples
+        if count > MAX_POINTS:
+            raise DefinitionError(f"design.samples={samples}: {count} points; at most "
+                                  f"{MAX_POINTS}")
         if isinstance(design_seed, bool) or not isinstance(design_seed, int) or design_seed < 0:
             raise DefinitionError(f"design.seed={design_seed!r}: {kind} designs need an explicit "
                                   "non-negative integer seed")
+        check_seed(design_seed, "design.seed")
 
-    replicates = data.get("replicates", 1)
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise DefinitionError(f"replicates={replicates!r}: expected an integer >= 1")
-    seed = data.get("seed", SimParams().seed)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DefinitionError(f"seed={seed!r}: expected a non-negative integer")
-    launcher = str(data.get("launcher") or "basic")
+    replicates = check_count(data.get("replicates", 1), "replicates", 1, MAX_REPLICATES)
+    seed = data.get("seed", _default_seed())
+    check_seed(seed, "seed", replicates)
+    launcher = data.get("launcher") or "basic"
+    if launcher not in LAUNCHERS:
+        raise DefinitionError(f"launcher={launcher!r}: allowed: {', '.join(LAUNCHERS)}")
 
     raw = data.get("overrides") or []
     if isinstance(raw, str) or not isinstance(raw, Sequence):
         raise DefinitionError(f"overrides={raw!r}: expected a list of key=value strings")
+    items = [check_override(item, "overrides") for item in raw]
+    items += [check_override(item, "command line", command_line=True,
+                             sweep_dir=chosen_dir is None) for item in extra]
+    root = (cwd or Path.cwd()).resolve()
+    if chosen_dir is not None:
+        if data.get("dir") is not None:
+            raise DefinitionError("dir: set by the caller (--out)")
+        sweep_dir = Path(chosen_dir).resolve()
+    elif data.get("dir") is not None:
+        sweep_dir = inside(root / check_relative(data["dir"], "dir"), root, "dir")
+    else:
+        sweep_dir = inside(root / "multirun" / name, root / "multirun", "name")
     overrides, hydra_overrides = [], []
-    sweep_dir = Path(str(data.get("dir") or Path("multirun") / name))
-    for item in [*map(str, raw), *extra]:
-        if "=" not in item:
-            raise DefinitionError(f"override {item!r}: expected key=value")
+    for item in items:
         key = item.split("=", 1)[0].lstrip("+~")
         if key == "hydra.sweep.dir":
-            sweep_dir = Path(item.split("=", 1)[1])
+            sweep_dir = (root / item.split("=", 1)[1]).resolve()
         elif key == "hydra/launcher":
             launcher = item.split("=", 1)[1]
         elif key.startswith(("hydra.", "hydra/")):
@@ -285,8 +343,129 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
         samples=samples or 0, design_seed=design_seed, saltelli=saltelli,
         replicates=replicates, seed=seed,
         overrides=overrides, hydra_overrides=hydra_overrides, launcher=launcher,
-        sweep_dir=((cwd or Path.cwd()) / sweep_dir).resolve(), groups=swept_groups,
+        sweep_dir=sweep_dir, groups=swept_groups,
     )
+
+
+def _default_seed() -> int:
+    """Return the default root seed of :class:`sim.params.SimParams`."""
+    from sim.params import SimParams
+
+    return SimParams().seed
+
+
+def _group_options(group: str) -> list[str]:
+    """Return the options of a shipped config group (``configs/<group>/*.yaml``)."""
+    from importlib import resources
+
+    return sorted(p.name[:-5] for p in resources.files("configs").joinpath(group).iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def compose_model(overrides: Sequence[str]) -> dict[str, Any]:
+    """Compose the primary config with ``overrides`` as ``race-sim`` does; return it as data.
+
+    Args:
+        overrides: Model overrides (keys and config-group choices; no ``hydra`` keys).
+
+    Returns:
+        The resolved config without the ``hydra`` node (plain containers).
+
+    Raises:
+        DefinitionError: An unknown key or option, or a value of the wrong type
+            (one line naming the override).
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from race_cli import schema
+
+    problem = schema.check_override_keys(list(overrides))
+    if problem is not None:
+        raise DefinitionError(f"overrides: {problem}")
+    schema.register()
+    try:
+        with initialize_config_module(config_module="configs", version_base="1.3"):
+            cfg = compose(config_name="config", overrides=list(overrides))
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        text = one_line(f"{exc}\n{exc.__cause__ or ''}").split("; Config search path")[0]
+        raise DefinitionError(f"overrides: {text}") from None
+    data.pop("hydra", None)
+    return data
+
+
+def _changed(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the parts of a nested mapping that differ from ``defaults`` (nested mappings)."""
+    changed: dict[str, Any] = {}
+    for key, value in data.items():
+        default = defaults.get(key)
+        if isinstance(value, Mapping) and isinstance(default, Mapping):
+            sub = _changed(value, default)
+            if sub:
+                changed[key] = sub
+        elif key not in defaults or value != default:
+            changed[key] = value
+    return changed
+
+
+def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
+    """Check every point of a design with its base overrides against the parameter schema.
+
+    The base config (the definition's overrides and each combination of swept
+    config-group options) is composed with Hydra as a job would compose it; each
+    point's values are then set on it and checked by :func:`sim.params.from_dict`
+    (types, ranges, choices and the rules between parameters). So a value that a
+    job would refuse is refused before anything is recorded or run.
+
+    Args:
+        defn: The definition.
+        pts: Its points (:func:`points`).
+
+    Raises:
+        DefinitionError: The first offending override or point, naming the key,
+            the value and the rule.
+    """
+    import copy
+
+    from race_cli.schema import split_cli_keys
+    from sim.params import ParamError, SimParams, from_dict, to_dict
+
+    defaults = to_dict(SimParams())
+
+    group_index = [defn.params.index(g) for g in defn.groups]
+    by_choice: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
+    for index, point in enumerate(pts):
+        choice = tuple(point[i] for i in group_index)
+        by_choice.setdefault(choice, {}).setdefault(tuple(point), index)
+    for choice, distinct in by_choice.items():
+        chosen = [f"{g}={v}" for g, v in zip(defn.groups, choice, strict=True)]
+        base, _ = split_cli_keys(compose_model([*defn.overrides, *chosen,
+                                                f"seed={defn.seed}"]))
+        where = f" with {', '.join(chosen)}" if chosen else ""
+        try:
+            from_dict(base)
+        except ParamError as exc:
+            raise DefinitionError(f"overrides{where}: {exc}") from None
+        # Keys left out take their defaults in from_dict, so checking only what differs
+        # from the defaults checks the same parameters, and skips unchanged sections.
+        changed = _changed(base, defaults)
+        for point, index in distinct.items():
+            data = copy.deepcopy(changed)
+            for key, value in zip(defn.params, point, strict=True):
+                if key in defn.groups:
+                    continue
+                *parents, leaf = key.split(".")
+                node = data
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[leaf] = value
+            try:
+                from_dict(data)
+            except ParamError as exc:
+                raise DefinitionError(f"params (point {index}): {exc}") from None
 
 
 def unit_sample(kind: str, dims: int, samples: int, seed: int, saltelli: bool = False) -> Any:
@@ -484,19 +663,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "the directory, hydra/launcher=NAME the launcher")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the points and the race-sim command, run nothing")
-    args = parser.parse_args(argv)
-    from omegaconf import OmegaConf
-
+    args = parser.parse_intermixed_args(argv)
     try:
-        if not args.definition.is_file():
-            raise DefinitionError(f"{args.definition}: no such file")
-        data = OmegaConf.to_container(OmegaConf.load(args.definition), resolve=False)
-        if not isinstance(data, dict):
-            raise DefinitionError(f"{args.definition}: expected a YAML mapping")
+        data = load_yaml(args.definition)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         defn = parse_definition(data, args.overrides, default_name=args.definition.stem)
         pts = points(defn)
+        check_points(defn, pts)
     except DefinitionError as exc:
-        print(f"error: {args.definition}: {exc}", file=sys.stderr)
+        print(f"error: {args.definition}: {one_line(exc)}", file=sys.stderr)
         return 2
     print(f"Sweep {defn.name}: {defn.kind} design, {len(pts)} points x {defn.replicates} "
           f"seeds = {len(pts) * defn.replicates} runs -> {defn.sweep_dir}")

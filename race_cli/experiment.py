@@ -38,6 +38,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from race_cli.spec_io import (
+    SpecError,
+    check_count,
+    check_keys,
+    check_name,
+    check_override,
+    inside,
+    load_yaml,
+    one_line,
+)
+
 KINDS = ("sweep", "calibration", "dsair")
 VARIANTS = ("full", "quick")
 SPEC_FILE = "experiment.yaml"
@@ -50,6 +61,14 @@ SECTIONS = ("sweep", "analysis", "calibration", "dsair")
 IDENTITY = ("name", "kind", "variant", "sweep", "calibration", "dsair")
 ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples",
                    "figures")
+#: Options of the named extra analyses (``analysis.options``) other than ``armstrong2016``,
+#: whose options are :data:`analysis.validation.ARMSTRONG_OPTIONS`.
+EXTRA_OPTIONS: dict[str, tuple[str, ...]] = {
+    "history_trajectories": ("start_year", "job"),
+    "sobol": ("metrics", "n_resamples"),
+}
+#: Most bootstrap resamples of the analysis.
+MAX_RESAMPLES = 1_000_000
 BEGIN = "<!-- BEGIN findings:{variant} (written by race-experiment --readme) -->"
 END = "<!-- END findings:{variant} -->"
 
@@ -94,14 +113,47 @@ def locate(name: str) -> Path:
 
 
 def load_spec(path: Path) -> dict[str, Any]:
-    """Read an experiment spec (plain containers)."""
-    import yaml
+    """Read an experiment spec (plain containers) with :func:`race_cli.spec_io.load_yaml`.
 
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{path}: expected a YAML mapping")
-    return data
+    Shipped, user-written and recorded specs (``OUT/experiment.yaml``) all go
+    through this one safe reader.
+
+    Raises:
+        ExperimentError: The file cannot be read safely (one line: file, line,
+            column where YAML gives them, and the problem).
+    """
+    try:
+        return load_yaml(path)
+    except SpecError as exc:
+        raise ExperimentError(str(exc)) from None
+
+
+def split_extra(extra: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split the command line's extra overrides into model overrides and launcher settings.
+
+    Model overrides (keys and config-group choices) are applied to every run and
+    recorded in ``experiment.yaml``; the launcher choice (``hydra/launcher=NAME``)
+    and ``hydra.launcher.*`` settings go to Hydra only and are not recorded
+    (results do not depend on the launcher). Anything else under ``hydra`` and
+    any ``_target_`` is refused.
+
+    Args:
+        extra: The ``key=value`` arguments typed by the user.
+
+    Returns:
+        ``(model, launcher)`` overrides.
+
+    Raises:
+        ExperimentError: An override that is not allowed.
+    """
+    model, launcher = [], []
+    for item in extra:
+        try:
+            item = check_override(item, "command line", command_line=True)
+        except SpecError as exc:
+            raise ExperimentError(str(exc)) from None
+        (launcher if item.startswith("hydra") else model).append(item)
+    return model, launcher
 
 
 def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> dict[str, Any]:
@@ -119,11 +171,17 @@ def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> 
     Raises:
         ExperimentError: An unknown or invalid field.
     """
-    unknown = sorted(set(data) - set(FIELDS))
+    unknown = sorted(set(map(str, data)) - set(FIELDS))
     if unknown:
         raise ExperimentError(f"{unknown[0]}: unknown field; allowed: {', '.join(FIELDS)}")
     if not data.get("name"):
         raise ExperimentError("name: required")
+    try:
+        check_keys(dict(data), "")
+        check_name(data["name"])
+        extra = [check_override(item, "command line") for item in extra]
+    except SpecError as exc:
+        raise ExperimentError(str(exc)) from None
     kind = data.get("kind", "sweep")
     if kind not in KINDS:
         raise ExperimentError(f"kind={kind!r}: allowed: {', '.join(KINDS)}")
@@ -152,11 +210,9 @@ def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> 
     for section in needed[kind]:
         if not spec.get(section):
             raise ExperimentError(f"{section}: required for kind {kind}")
-    analysis = spec.setdefault("analysis", {})
-    bad = sorted(set(analysis) - set(ANALYSIS_FIELDS))
-    if bad:
-        raise ExperimentError(f"analysis.{bad[0]}: unknown field; allowed: "
-                              f"{', '.join(ANALYSIS_FIELDS)}")
+    if spec.get("analysis") is None:
+        spec["analysis"] = {}
+    _check_analysis_fields(spec["analysis"])
     if extra:
         if kind == "dsair":
             raise ExperimentError(f"overrides {list(extra)}: kind dsair runs no model sweep")
@@ -165,8 +221,66 @@ def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> 
     return spec
 
 
-def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> Any:
-    """Return the validated sweep definition of a spec (fitted values as overrides)."""
+def _check_analysis_fields(analysis: Any) -> None:
+    """Check the fields and types of the ``analysis`` section (names are checked later).
+
+    Raises:
+        ExperimentError: An unknown field, a field of the wrong type, an option
+            that none of the requested extras takes, or a figure name that is
+            not a plain file name.
+    """
+    if not isinstance(analysis, Mapping):
+        raise ExperimentError("analysis: expected a mapping")
+    bad = sorted(set(map(str, analysis)) - set(ANALYSIS_FIELDS))
+    if bad:
+        raise ExperimentError(f"analysis.{bad[0]}: unknown field; allowed: "
+                              f"{', '.join(ANALYSIS_FIELDS)}")
+    for name in ("metrics", "extras", "figures"):
+        value = analysis.get(name)
+        if value is not None and (not isinstance(value, list)
+                                  or not all(isinstance(v, str) for v in value)):
+            raise ExperimentError(f"analysis.{name}={value!r}: expected a list of names")
+    for name in ("contrasts", "options"):
+        value = analysis.get(name)
+        if value is not None and not isinstance(value, Mapping):
+            raise ExperimentError(f"analysis.{name}={value!r}: expected a mapping")
+    points = [("baseline", analysis.get("baseline")),
+              *((f"contrasts[{k}]", v) for k, v in (analysis.get("contrasts") or {}).items())]
+    for where, point in points:
+        if point is not None and (isinstance(point, bool) or not isinstance(point, str | int)):
+            raise ExperimentError(f"analysis.{where}={point!r}: expected a job id or "
+                                  "key=value[,key=value]")
+    if "n_resamples" in analysis:
+        try:
+            check_count(analysis["n_resamples"], "analysis.n_resamples", 1, MAX_RESAMPLES)
+        except SpecError as exc:
+            raise ExperimentError(str(exc)) from None
+    from analysis.validation import ARMSTRONG_OPTIONS
+
+    extras = analysis.get("extras") or []
+    options = {**EXTRA_OPTIONS, "armstrong2016": tuple(ARMSTRONG_OPTIONS)}
+    allowed = sorted({o for e in extras for o in options.get(e, ())})
+    for option in analysis.get("options") or {}:
+        if option not in allowed:
+            raise ExperimentError(f"analysis.options.{option}: unknown option of the extras "
+                                  f"{extras}; allowed: {', '.join(allowed) or 'none'}")
+    for figure in analysis.get("figures") or []:
+        try:
+            check_name(figure, "analysis.figures")
+        except SpecError as exc:
+            raise ExperimentError(str(exc)) from None
+
+
+def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
+                launcher: Sequence[str] = ()) -> Any:
+    """Return the validated sweep definition of a spec (fitted values as overrides).
+
+    Args:
+        spec: The resolved spec.
+        out: Output folder (the sweep directory).
+        fitted: Values fitted by a calibration.
+        launcher: The user's launcher choice and settings (:func:`split_extra`).
+    """
     from race_cli.design import DefinitionError, parse_definition
 
     sweep = dict(spec["sweep"])
@@ -176,7 +290,7 @@ def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -
     sweep["overrides"] = [*(sweep.get("overrides") or []),
                           *(f"{k}={v}" for k, v in fitted.items())]
     try:
-        return parse_definition({**sweep, "name": spec["name"], "dir": str(out)})
+        return parse_definition({**sweep, "name": spec["name"]}, launcher, sweep_dir=out)
     except DefinitionError as exc:
         raise ExperimentError(f"sweep.{exc}") from exc
 
@@ -212,9 +326,13 @@ def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
 
     from analysis.errors import SweepError
     from analysis.load import resolve_baseline
-    from race_cli.design import points
+    from race_cli.design import DefinitionError, check_points, points
 
     pts = points(defn)
+    try:
+        check_points(defn, pts)
+    except DefinitionError as exc:
+        raise ExperimentError(f"sweep.{exc}") from None
     table = pd.DataFrame([[i, *p] for i, p in enumerate(pts)], columns=["job", *defn.params])
     design = SimpleNamespace(params=defn.params, points=table, jobs=list(range(len(pts))),
                              design_kind=defn.kind)
@@ -228,12 +346,18 @@ def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
             raise ExperimentError(f"analysis.{where}: {exc}") from exc
 
 
-def validate(spec: Mapping[str, Any], out: Path) -> None:
+def validate(spec: Mapping[str, Any], out: Path, launcher: Sequence[str] = ()) -> None:
     """Check everything that can be checked before a model runs or a file is written.
+
+    The same checks run for ``--dry-run`` and before a run records anything:
+    fields, the sweep's overrides and every design point against the parameter
+    schema (:func:`race_cli.design.check_points`), metrics, extras and their
+    options, the baseline and contrasts, and the calibration section.
 
     Args:
         spec: The resolved spec.
         out: Output folder.
+        launcher: The user's launcher choice and settings (:func:`split_extra`).
 
     Raises:
         ExperimentError: Invalid sweep, analysis or dsair section (``ValueError``
@@ -244,7 +368,7 @@ def validate(spec: Mapping[str, Any], out: Path) -> None:
 
         check_dsair_spec(spec["dsair"])
         return
-    _check_points(spec, _definition(spec, out, {}))
+    _check_points(spec, _definition(spec, out, {}, launcher))
     _check_metrics(spec)
     if spec["kind"] == "calibration":
         from race_cli.calibrate import parse_calibration
@@ -292,13 +416,15 @@ def claim(out: Path, spec: Mapping[str, Any]) -> None:
     atomic_write_text(path, text)
 
 
-def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> Any:
+def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
+              launcher: Sequence[str] = ()) -> Any:
     """Run (or resume) the experiment's sweep into ``out`` and aggregate it.
 
     Args:
         spec: The resolved spec.
         out: Output folder (the sweep directory).
         fitted: Parameter values fitted by a calibration (added as overrides).
+        launcher: The user's launcher choice and settings (:func:`split_extra`).
 
     Returns:
         The loaded sweep (:class:`analysis.load.Sweep`).
@@ -310,7 +436,7 @@ def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any]) -> 
     from analysis.load import load_sweep
     from race_cli.design import points, run_definition
 
-    defn = _definition(spec, out, fitted)
+    defn = _definition(spec, out, fitted, launcher)
     status = run_definition(defn, points(defn))
     if status != 0:
         raise SweepFailed(f"the sweep exited with status {status}; see the job folders "
@@ -331,13 +457,15 @@ def _header(spec: Mapping[str, Any], sweep: Any) -> str:
             f"`{' '.join(sweep.definition.get('overrides', [])) or 'none'}`.")
 
 
-def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
+def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
+        launcher: Sequence[str] = ()) -> Path:
     """Run a resolved experiment end to end; return the path of its report.
 
     Args:
         spec: The resolved spec (:func:`resolve`).
         out: Output folder.
         workers: Processes for a calibration's model runs (default: all cores).
+        launcher: The user's launcher choice and settings (:func:`split_extra`; not recorded).
 
     Returns:
         Path of ``report/index.html``.
@@ -346,7 +474,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
     from race_cli.outputs import atomic_write_json, atomic_write_text
 
     kind, analysis = spec["kind"], spec["analysis"]
-    validate(spec, out)
+    validate(spec, out, launcher)
     claim(out, spec)
     for stale in ("findings.md", "findings.json"):
         (out / stale).unlink(missing_ok=True)
@@ -366,7 +494,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None) -> Path:
     else:
         from analysis.report import build_report
 
-        sweep = run_sweep(spec, out, fitted)
+        sweep = run_sweep(spec, out, fitted, launcher)
         n_resamples = int(analysis.get("n_resamples", 4999))
         report = build_report(sweep, out / "report", metrics=analysis.get("metrics"),
                               baseline=analysis.get("baseline"), n_resamples=n_resamples)
@@ -479,26 +607,27 @@ def write_readme(spec_path: Path, spec: Mapping[str, Any], out: Path) -> Path:
     return readme
 
 
-def dry_run(spec: Mapping[str, Any], out: Path) -> int:
-    """Validate a resolved experiment and print what it would run; return 0.
+def dry_run(spec: Mapping[str, Any], out: Path, launcher: Sequence[str] = ()) -> int:
+    """Validate a resolved experiment (as :func:`run` does) and print what it would run.
 
     Args:
         spec: The resolved spec.
         out: Output folder it would write.
+        launcher: The user's launcher choice and settings (:func:`split_extra`).
 
     Returns:
         Exit status 0.
     """
     import yaml
 
-    validate(spec, out)
+    validate(spec, out, launcher)
     print(f"Experiment {spec['name']} ({spec['variant']}, kind {spec['kind']}) -> {out}")
     if spec["kind"] == "dsair":
         print(yaml.safe_dump({"dsair": spec["dsair"]}, sort_keys=False).rstrip())
         return 0
     from race_cli.design import _table, points
 
-    defn = _definition(spec, out, {})
+    defn = _definition(spec, out, {}, launcher)
     pts = points(defn)
     print(f"{len(pts)} points x {defn.replicates} seeds = {len(pts) * defn.replicates} runs; "
           f"overrides: {' '.join(defn.overrides) or 'none'}")
@@ -536,24 +665,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="validate the experiment and print its design; run nothing")
     parser.add_argument("--list", action="store_true", help="list the shipped experiments")
     args = parser.parse_intermixed_args(argv)
-    if args.list or not args.experiment:
-        for name, path in available().items():
-            print(f"{name:28s} {load_spec(path).get('title', '')}")
-        return 0 if args.list else 2
     try:
+        if args.list or not args.experiment:
+            for name, path in available().items():
+                print(f"{name:28s} {load_spec(path).get('title', '')}")
+            return 0 if args.list else 2
         spec_path = locate(args.experiment)
-        spec = resolve(load_spec(spec_path), args.quick, args.overrides)
-        out = (args.out or Path("results") / spec["name"] / spec["variant"]).resolve()
+        model_extra, launcher = split_extra(args.overrides)
+        spec = resolve(load_spec(spec_path), args.quick, model_extra)
+        if args.out is not None:
+            out = args.out.resolve()
+        else:
+            root = Path("results").resolve()
+            out = inside(root / spec["name"] / spec["variant"], root, "name")
         if args.dry_run:
-            return dry_run(spec, out)
-        report = run(spec, out)
+            return dry_run(spec, out, launcher)
+        report = run(spec, out, launcher=launcher)
         if args.readme:
             print(f"README: {write_readme(spec_path, spec, out)}")
     except ExperimentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1 if isinstance(exc, SweepFailed) else 2
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(f"findings: {out / 'findings.md'}")
     print(f"report: {report}")
