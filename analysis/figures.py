@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import inspect
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.colors
+import matplotlib.patches
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
 from analysis.errors import SweepError
-from analysis.load import Sweep, check_metrics, point_labels, short_names
+from analysis.load import Sweep, check_metrics, display_labels, short_names, start_year
 from analysis.metrics_info import (
     FLOW_KIND_LABELS,
     FLOW_UNIT,
     axis_label,
+    format_number,
     format_quantity,
     metric_info,
     param_label,
 )
 from analysis.stats import (
-    default_threshold,
     effects_table,
     flow_table,
     grid_table,
@@ -78,6 +82,39 @@ def _horizontal(method: Any) -> dict[str, Any]:
     return {"vert": False}
 
 
+class HumanFormatter(matplotlib.ticker.Formatter):
+    """Tick labels for people: :func:`~analysis.metrics_info.format_number`, no offset.
+
+    Uses as many significant digits as the ticks need to differ (at least
+    two), so ``0.123, 0.125, 0.127`` stay apart and ``1,630`` is never
+    printed as ``1.63e+03`` or as an offset such as ``1e-8+9.999999e-1``.
+    """
+
+    ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Remember the tick locations (called by matplotlib before labelling)."""
+        self.ticks = tuple(float(v) for v in locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """Return the label of the tick at ``x``."""
+        locs = np.asarray([v for v in self.ticks if np.isfinite(v)], dtype=float)
+        digits = 2
+        if locs.size > 1:
+            step = np.min(np.diff(np.sort(locs)))
+            top = np.max(np.abs(locs))
+            if step > 0 and top > 0:
+                digits = int(np.clip(np.ceil(np.log10(top / step)) + 1, 2, 8))
+        return format_number(x, digits)
+
+
+def human_ticks(*axes: Any) -> None:
+    """Label the ticks of the given axis objects (``ax.xaxis``, a colour bar's axis) for people."""
+    for axis in axes:
+        if axis.get_scale() == "linear":
+            axis.set_major_formatter(HumanFormatter())
+
+
 def _null_note(n_null: int) -> str:
     """Return a title suffix counting null values left out."""
     return f" ({n_null} null values left out)" if n_null else ""
@@ -102,7 +139,7 @@ def plot_distributions(
     """
     check_metrics([metric], "summary")
     selected = _jobs(sweep, jobs)
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
     values = {job: sweep.metric_values(metric, job) for job in selected}
     n_null = sum(int(np.isnan(v).sum()) for v in values.values())
@@ -129,7 +166,7 @@ def plot_distributions(
             cdf_ax.step(np.concatenate([[v[0]], v]), np.arange(v.size + 1) / v.size,
                         where="post", color=colors[job], label=labels[job], linewidth=1.4)
     cdf_ax.set_xlabel(axis_label(metric))
-    cdf_ax.set_ylabel("Share of seeds at or below [1]")
+    cdf_ax.set_ylabel("Share of seeds at or below")
     cdf_ax.set_ylim(0, 1.02)
     cdf_ax.set_title("Empirical CDF per point")
     if not any(v.size for v in finite.values()):
@@ -141,6 +178,7 @@ def plot_distributions(
     if metric_info(metric).log_scale and all(np.all(v > 0) for v in finite.values()):
         box_ax.set_xscale("log")
         cdf_ax.set_xscale("log")
+    human_ticks(box_ax.xaxis, cdf_ax.xaxis)
     fig.suptitle(f"{metric_info(metric).label}: {len(sweep.seeds)} seeds per point"
                  f"{_null_note(n_null)}")
     return fig
@@ -173,15 +211,17 @@ def plot_fan_chart(sweep: Sweep, metric: str, jobs: Sequence[int] | None = None)
     """
     check_metrics([metric], "timeseries")
     selected = _jobs(sweep, jobs)
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
     ncols = min(3, len(selected))
     nrows = math.ceil(len(selected) / ncols)
     fig = new_figure(3.4 * ncols + 0.6, 2.5 * nrows + 0.7)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False))
     log = metric_info(metric).log_scale
+    first_year = start_year(sweep)
     for ax, job in zip(axes.flat, selected, strict=False):
         months, bands = _quantile_bands(sweep, metric, job)
+        months = first_year + months.astype(float) / 12.0
         color = colors[job]
         ax.fill_between(months, bands[0], bands[4], color=color, alpha=0.18, linewidth=0,
                         label="90% band")
@@ -195,9 +235,13 @@ def plot_fan_chart(sweep: Sweep, metric: str, jobs: Sequence[int] | None = None)
     fig.supylabel(axis_label(metric, timeseries=True, wrap=True), fontsize=9)
     for ax in axes.flat[len(selected) - ncols:len(selected)]:
         ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xlabel("Month of run [months]")
+        ax.set_xlabel("Year")
     if log:
         axes.flat[0].set_yscale("log")
+    human_ticks(axes.flat[0].yaxis)
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:.0f}"))
     axes.flat[0].legend(loc="upper left", frameon=False)
     fig.suptitle(f"{metric_info(metric).label}: median, 50% and 90% bands across "
                  f"{len(sweep.seeds)} seeds")
@@ -213,13 +257,13 @@ def _grid_image(table: pd.DataFrame, a: str, b: str, column: str) -> tuple[list,
 def _format_tick(value: Any) -> str:
     """Format a parameter value for a heatmap tick."""
     if isinstance(value, bool | np.bool_):
-        return str(bool(value)).lower()
-    if isinstance(value, float | np.floating):
-        return f"{float(value):.3g}"
+        return "on" if value else "off"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return format_number(float(value), 3)
     return str(value)
 
 
-def _annotate(ax: Any, image: np.ndarray, fmt: str, cmap: Any, norm: Any) -> None:
+def _annotate(ax: Any, image: np.ndarray, cmap: Any, norm: Any, digits: int = 3) -> None:
     """Write each cell's value on a heatmap in black or white for contrast."""
     if image.size > 144:
         return
@@ -227,18 +271,118 @@ def _annotate(ax: Any, image: np.ndarray, fmt: str, cmap: Any, norm: Any) -> Non
         if np.isfinite(value):
             r, g, b, _ = cmap(norm(value))
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7,
+            ax.text(j, i, format_number(value, digits), ha="center", va="center", fontsize=7,
                     color="white" if dark else "black")
 
 
+def _mark_effects(
+    ax: Any, data: pd.DataFrame, a: str, b: str, baseline: int | None, cmap: Any, norm: Any
+) -> None:
+    """Annotate an effect map: the baseline cell, and unclear effects hatched in parentheses."""
+    _, _, image = _grid_image(data, a, b, "effect")
+    _, _, unclear = _grid_image(data, a, b, "unclear")
+    _, _, jobs = _grid_image(data, a, b, "job")
+    for (i, j), value in np.ndenumerate(image):
+        if jobs[i, j] == baseline:
+            ax.text(j, i, "baseline", ha="center", va="center", fontsize=7, color="0.3")
+            continue
+        if not np.isfinite(value):
+            continue
+        text = format_number(value, 2)
+        if unclear[i, j] == 1:
+            ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                                      hatch="///", edgecolor="0.55",
+                                                      linewidth=0))
+            text = f"({text})"
+        if image.size <= 144:
+            r, g, bl, _ = cmap(norm(value))
+            dark = 0.299 * r + 0.587 * g + 0.114 * bl < 0.5
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+
+
+#: Smallest span of a level colour scale relative to the level (metrics without bounds).
+MIN_RELATIVE_SPAN = 0.2
+
+
+def level_range(
+    values: np.ndarray, bounds: tuple[float, float] | None = None,
+    min_relative_span: float = MIN_RELATIVE_SPAN,
+) -> tuple[float, float]:
+    """Return a colour range for levels that does not stretch small differences over it.
+
+    Metrics with natural bounds (shares, probabilities, indices) use at least
+    those bounds, so 0.123 and 0.133 look alike, as they are. Other metrics
+    get at least ``min_relative_span`` times the size of the central level
+    (and a span of 1 around zero).
+
+    Args:
+        values: The values to show (NaN ignored).
+        bounds: Natural bounds of the metric, or ``None``.
+        min_relative_span: Smallest span relative to ``|centre|``.
+
+    Returns:
+        ``(low, high)`` with ``low < high``.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if bounds is not None:
+        return min(low, bounds[0]), max(high, bounds[1])
+    centre = (low + high) / 2.0
+    need = min_relative_span * abs(centre) if centre else 1.0
+    if high - low < need:
+        low, high = centre - need / 2.0, centre + need / 2.0
+    return low, high
+
+
+def _mean_differences(
+    sweep: Sweep, metric: str, baseline: int, effects: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Return per-point mean paired differences from the baseline.
+
+    Columns: ``job``, the parameters, ``effect`` and ``unclear`` (1 where the
+    95% interval of ``effects`` covers zero, 0 elsewhere, NaN without an interval).
+    """
+    wide = sweep.runs.pivot(index="seed", columns="job", values=metric)
+    diff = wide.sub(wide[baseline], axis=0).mean(axis=0, skipna=True)
+    table = sweep.points[["job", *sweep.params]].copy()
+    table["effect"] = table["job"].map(diff)
+    table["unclear"] = np.nan
+    if effects is not None and not effects.empty:
+        rows = effects[effects["metric"] == metric].set_index("job")
+        covers = (rows["effect_ci_low"] <= 0) & (rows["effect_ci_high"] >= 0)
+        table["unclear"] = table["job"].map(covers.astype(float))
+    return table
+
+
 @styled
-def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> Any:
-    """Plot a 2-D sweep as heatmaps: median of a metric, and P(metric > threshold).
+def plot_heatmaps(
+    sweep: Sweep,
+    metric: str,
+    threshold: float | None = None,
+    baseline: int | None = None,
+    effects: pd.DataFrame | None = None,
+) -> Any:
+    """Plot a 2-D sweep as heatmaps: median, paired effect and P(metric > threshold).
+
+    The median map is annotated with its values; its colour range includes
+    the metric's natural bounds (or a minimum span, see :func:`level_range`),
+    so small differences are not stretched over the whole scale. The effect
+    map (when ``baseline`` is given) shows the mean paired difference from
+    the baseline on a diverging scale centred on zero; the baseline cell is
+    marked, and with ``effects`` the cells whose 95% interval covers zero
+    are hatched and their values put in parentheses. The exceedance map
+    appears only when a threshold is given (see
+    :data:`analysis.metrics_info.THRESHOLDS`).
 
     Args:
         sweep: A sweep whose points are every combination of two parameters.
         metric: Summary metric.
-        threshold: Level in metric units; ``None`` uses the median over all runs.
+        threshold: Level in metric units; ``None``: no exceedance map.
+        baseline: Job id of the baseline point; ``None``: no effect map.
+        effects: :func:`analysis.stats.effects_table` rows with intervals
+            (optional; marks effects whose interval covers zero).
 
     Returns:
         The figure.
@@ -254,37 +398,48 @@ def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> 
         )
     if not sweep.runs[metric].notna().any():
         raise SweepError(f"every value of {metric} in {sweep.path} is null: nothing to map")
-    level = default_threshold(sweep, metric) if threshold is None else float(threshold)
-    table = grid_table(sweep, metric, level)
+    table = grid_table(sweep, metric, np.nan if threshold is None else float(threshold))
+    info = metric_info(metric)
+    panels = [("median", table, axis_label(metric, wrap=True), f"Median of {info.label}",
+               "viridis")]
+    if baseline is not None:
+        diffs = _mean_differences(sweep, metric, baseline, effects)
+        title = "Mean paired difference from baseline"
+        if np.isfinite(diffs["unclear"].to_numpy(dtype=float)).any():
+            title += "\n(hatched, in parentheses: 95% CI covers 0)"
+        panels.append(("effect", diffs, axis_label(metric, prefix="Difference in ", wrap=True),
+                       title, "RdBu_r"))
+    if threshold is not None:
+        panels.append(("p_exceed", table, "Probability",
+                       f"P({info.label} > {format_quantity(threshold, metric, 3)})", "magma"))
     a, b = sweep.params
     names = short_names(sweep.params)
-    fig = new_figure(9.0, 3.9)
-    axes = fig.subplots(1, 2)
-    panels = [
-        ("median", axis_label(metric), f"Median across seeds of {metric_info(metric).label}",
-         "viridis", ".3g"),
-        ("p_exceed", "Probability [1]",
-         f"P({metric_info(metric).label} > {format_quantity(level, metric, 3)})",
-         "magma", ".2f"),
-    ]
-    for ax, (column, bar_label, title, cmap_name, fmt) in zip(axes, panels, strict=True):
-        xs, ys, image = _grid_image(table, a, b, column)
+    fig = new_figure(4.4 * len(panels) + 0.4, 3.9)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (column, data, bar_label, title, cmap_name) in zip(axes, panels, strict=True):
+        xs, ys, image = _grid_image(data, a, b, column)
         cmap = matplotlib.colormaps[cmap_name]
         if column == "p_exceed":
             norm = matplotlib.colors.Normalize(0.0, 1.0)
+        elif column == "effect":
+            finite = np.abs(image[np.isfinite(image)])
+            top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+            norm = matplotlib.colors.Normalize(-top, top)
         else:
-            finite = image[np.isfinite(image)]
-            low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-            norm = matplotlib.colors.Normalize(low, high if high > low else low + 1.0)
+            norm = matplotlib.colors.Normalize(*level_range(image, info.bounds))
         mesh = ax.imshow(image, origin="lower", aspect="auto", cmap=cmap, norm=norm)
         ax.set_xticks(range(len(xs)), [_format_tick(x) for x in xs])
         ax.set_yticks(range(len(ys)), [_format_tick(y) for y in ys])
         ax.set_xlabel(param_label(a, names[a]))
         ax.set_ylabel(param_label(b, names[b]))
-        ax.set_title(title)
+        ax.set_title(title, wrap=True)
         ax.grid(False)
-        _annotate(ax, image, fmt, cmap, norm)
-        fig.colorbar(mesh, ax=ax, label=bar_label, shrink=0.9)
+        if column == "effect":
+            _mark_effects(ax, data, a, b, baseline, cmap, norm)
+        else:
+            _annotate(ax, image, cmap, norm, 2 if column == "p_exceed" else 3)
+        bar = fig.colorbar(mesh, ax=ax, label=bar_label, shrink=0.9)
+        human_ticks(bar.ax.yaxis)
     return fig
 
 
@@ -327,7 +482,7 @@ def plot_paired_effects(
     if table is None:
         table = effects_table(sweep, baseline, [metric], n_resamples=n_resamples, seed=seed)
     effects = table[table["metric"] == metric].set_index("job")
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
     fig = new_figure(7.5, max(2.8, 0.45 * len(selected) + 1.6))
     ax = fig.subplots()
@@ -347,8 +502,10 @@ def plot_paired_effects(
     ax.axvline(0.0, color="0.3", linewidth=1.0, linestyle="--")
     ax.set_yticks(positions, [labels[j] for j in selected])
     ax.set_xlabel(axis_label(metric, prefix="Difference in "))
-    ax.set_title(f"Per-seed differences vs baseline ({labels[baseline]});\n"
-                 "bar: mean difference with 95% bootstrap CI")
+    human_ticks(ax.xaxis)
+    ax.set_title("\n".join(textwrap.wrap(f"Per-seed differences vs baseline ({labels[baseline]})",
+                                          70))
+                 + "\nbar: mean difference with 95% bootstrap CI")
     return fig
 
 
@@ -357,6 +514,9 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     """Plot first-order and total Sobol indices of a metric as bars with CIs.
 
     Total indices are left out when the table has none (given-data estimates).
+    Indices are shares of variance, so the axis is [0, 1]; estimates and
+    interval ends outside it (sampling error of the estimators) are clipped
+    for display and the title says so with their range.
 
     Args:
         sweep: The loaded sweep (for parameter names).
@@ -380,8 +540,9 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     ax = fig.subplots()
     width = 0.76 / len(kinds)
     for k, (key, label, color) in enumerate(kinds):
-        value = rows[key].to_numpy()
-        low, high = rows[f"{key}_low"].to_numpy(), rows[f"{key}_high"].to_numpy()
+        value = np.clip(rows[key].to_numpy(dtype=float), 0.0, 1.0)
+        low = np.clip(rows[f"{key}_low"].to_numpy(dtype=float), 0.0, 1.0)
+        high = np.clip(rows[f"{key}_high"].to_numpy(dtype=float), 0.0, 1.0)
         err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
         ax.bar(x + (k - (len(kinds) - 1) / 2) * width, np.nan_to_num(value), width,
@@ -390,17 +551,20 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     tilt = len(params) > 4
     ax.set_xticks(x, [names.get(p, p) for p in params], rotation=20 if tilt else 0,
                   ha="right" if tilt else "center")
-    ax.set_ylabel("Sobol index [1]")
+    ax.set_ylabel("Sobol index (share of variance)")
     ax.set_xlabel("Swept parameter")
-    bounds = rows[[f"{key}_{end}" for key, _, _ in kinds for end in ("low", "high")]]
-    bounds = bounds.to_numpy(dtype=float)
-    finite = bounds[np.isfinite(bounds)]
-    ax.set_ylim(min(0.0, finite.min() if finite.size else 0.0) - 0.05,
-                max(1.05, (finite.max() if finite.size else 0.0) + 0.05))
-    constant = not np.any(np.isfinite(rows["first"].to_numpy()))
-    note = ", output constant: undefined" if constant else ""
+    ax.set_ylim(0.0, 1.0)
+    columns = [f"{key}{end}" for key, _, _ in kinds for end in ("", "_low", "_high")]
+    shown = rows[columns].to_numpy(dtype=float)
+    finite = shown[np.isfinite(shown)]
+    note = ""
+    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+        note = (f"; values from {format_number(finite.min(), 2)} to "
+                f"{format_number(finite.max(), 2)} clipped to [0, 1]")
+    if not np.any(np.isfinite(rows["first"].to_numpy())):
+        note = "; output constant: undefined"
     ax.set_title(f"Sensitivity of {metric_info(metric).label}\n({rows['method'].iloc[0]}, "
-                 f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})")
+                 f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})", wrap=True)
     ax.legend(frameon=False, loc="upper right")
     return fig
 
@@ -425,7 +589,7 @@ def plot_flows(
     """
     selected = _jobs(sweep, jobs)
     flows = flow_table(sweep, selected) if table is None else table
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     ncols = min(3, len(selected))
     nrows = math.ceil(len(selected) / ncols)
     fig = new_figure(3.6 * ncols + 1.3, 3.2 * nrows + 0.6)
@@ -442,7 +606,7 @@ def plot_flows(
     mesh = None
     for index, (ax, job) in enumerate(zip(axes.flat, selected, strict=False)):
         mesh = ax.imshow(images[job], cmap=cmap, norm=norm, aspect="auto")
-        _annotate(ax, images[job], ".3g", cmap, norm)
+        _annotate(ax, images[job], cmap, norm)
         ax.set_xticks(range(len(FLOW_TARGETS)),
                       [FLOW_KIND_LABELS[k].split(" (")[0] for k in FLOW_TARGETS],
                       rotation=35, ha="right")
@@ -461,6 +625,25 @@ def plot_flows(
                  shrink=0.85)
     fig.suptitle(f"Researcher moves per year, mean across {len(sweep.seeds)} seeds")
     return fig
+
+
+def log_scaled_params(sweep: Sweep) -> set[str]:
+    """Return the swept parameters sampled on a log scale (``design.scale`` in ``sweep.yaml``).
+
+    Grids count as log-scaled when their positive values are evenly spaced in
+    logarithm and span at least a factor of 10 (e.g. ``1e-3, 1e-2, 1e-1``).
+    """
+    design = sweep.definition.get("design") or {}
+    scales = design.get("scale") or {}
+    found = {p for p in sweep.params if scales.get(p) == "log"}
+    for param in sweep.params:
+        values = pd.to_numeric(sweep.points[param], errors="coerce").to_numpy(dtype=float)
+        values = np.unique(values[np.isfinite(values)])
+        if values.size >= 3 and np.all(values > 0) and values[-1] / values[0] >= 10:
+            steps = np.diff(np.log(values))
+            if np.allclose(steps, steps[0], rtol=0.05):
+                found.add(param)
+    return found
 
 
 @styled
@@ -488,11 +671,17 @@ def plot_parameter_scatter(sweep: Sweep, metric: str, statistic: str = "median")
     nrows = math.ceil(len(sweep.params) / ncols)
     fig = new_figure(3.4 * ncols + 0.6, 2.8 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False))
+    logs = log_scaled_params(sweep)
     for ax, param in zip(axes.flat, sweep.params, strict=False):
         x = points.loc[per_point.index, param]
         ax.scatter(x.astype(float) if x.dtype == bool else x, per_point.to_numpy(), s=10,
                    alpha=0.6, color="#0072B2", linewidths=0)
-        ax.set_xlabel(param_label(param, names[param]))
+        if param in logs:
+            ax.set_xscale("log")
+        ax.set_xlabel(param_label(param, names[param]) + (" (log scale)" if param in logs
+                                                          else ""))
+        human_ticks(ax.xaxis)
+    human_ticks(axes.flat[0].yaxis)
     for ax in axes.flat[len(sweep.params):]:
         ax.set_visible(False)
     fig.supylabel(axis_label(metric, prefix=f"{statistic.capitalize()} of ", wrap=True),
