@@ -70,6 +70,32 @@ def _jobs(sweep: Sweep, jobs: Sequence[int] | None) -> list[int]:
     return selected
 
 
+#: Characters per line of point labels on axes and in legends, and of panel titles.
+LABEL_WIDTH = 34
+PANEL_TITLE_WIDTH = 44
+
+
+def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """Break a point label into lines of at most ``width`` characters, after commas if possible.
+
+    Args:
+        label: A label from :func:`analysis.load.display_labels`.
+        width: Characters per line.
+
+    Returns:
+        The label with line breaks, each after a comma where the parts fit.
+    """
+    lines: list[str] = []
+    for part in label.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += f", {part}"
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.extend(textwrap.wrap(part, width) or [""])
+    return "\n".join(lines)
+
+
 def _jitter(n: int, width: float = 0.15) -> np.ndarray:
     """Return deterministic offsets in [-width, width] for ``n`` dots."""
     return np.random.default_rng(0).uniform(-width, width, n)
@@ -144,8 +170,9 @@ def plot_distributions(
     values = {job: sweep.metric_values(metric, job) for job in selected}
     n_null = sum(int(np.isnan(v).sum()) for v in values.values())
     finite = {job: v[np.isfinite(v)] for job, v in values.items()}
-    height = max(3.0, 0.42 * len(selected) + 1.6)
-    fig = new_figure(11.0, height)
+    rows = max(wrap_label(labels[j]).count("\n") + 1 for j in selected)
+    height = max(3.0, (0.3 + 0.14 * rows) * len(selected) + 1.6)
+    fig = new_figure(11.0 if rows == 1 else 12.5, height)
     box_ax, cdf_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
     positions = np.arange(len(selected))[::-1]
     data = [finite[job] if finite[job].size else np.array([np.nan]) for job in selected]
@@ -157,14 +184,15 @@ def plot_distributions(
         v = finite[job]
         box_ax.scatter(v, pos + _jitter(v.size), s=10, color=colors[job], alpha=0.75,
                        linewidths=0, zorder=3)
-    box_ax.set_yticks(positions, [labels[j] for j in selected])
+    box_ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     box_ax.set_xlabel(axis_label(metric))
     box_ax.set_title("Box: quartiles and 5-95% range; dots: seeds")
     for job in selected:
         v = np.sort(finite[job])
         if v.size:
             cdf_ax.step(np.concatenate([[v[0]], v]), np.arange(v.size + 1) / v.size,
-                        where="post", color=colors[job], label=labels[job], linewidth=1.4)
+                        where="post", color=colors[job], label=wrap_label(labels[job]),
+                        linewidth=1.4)
     cdf_ax.set_xlabel(axis_label(metric))
     cdf_ax.set_ylabel("Share of seeds at or below")
     cdf_ax.set_ylim(0, 1.02)
@@ -228,7 +256,7 @@ def plot_fan_chart(sweep: Sweep, metric: str, jobs: Sequence[int] | None = None)
         ax.fill_between(months, bands[1], bands[3], color=color, alpha=0.4, linewidth=0,
                         label="50% band")
         ax.plot(months, bands[2], color=color, linewidth=1.6, label="median")
-        ax.set_title(labels[job])
+        ax.set_title(wrap_label(labels[job], PANEL_TITLE_WIDTH))
         log = log and bool(np.all(bands[np.isfinite(bands)] > 0))
     for ax in axes.flat[len(selected):]:
         ax.set_visible(False)
@@ -281,10 +309,12 @@ def _mark_effects(
     """Annotate an effect map: the baseline cell, and unclear effects hatched in parentheses."""
     _, _, image = _grid_image(data, a, b, "effect")
     _, _, unclear = _grid_image(data, a, b, "unclear")
+    _, _, same = _grid_image(data, a, b, "same")
     _, _, jobs = _grid_image(data, a, b, "job")
     for (i, j), value in np.ndenumerate(image):
-        if jobs[i, j] == baseline:
-            ax.text(j, i, "baseline", ha="center", va="center", fontsize=7, color="0.3")
+        if jobs[i, j] == baseline or same[i, j] == 1:
+            text = "baseline" if jobs[i, j] == baseline else "= baseline"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="0.3")
             continue
         if not np.isfinite(value):
             continue
@@ -341,13 +371,18 @@ def _mean_differences(
 ) -> pd.DataFrame:
     """Return per-point mean paired differences from the baseline.
 
-    Columns: ``job``, the parameters, ``effect`` and ``unclear`` (1 where the
-    95% interval of ``effects`` covers zero, 0 elsewhere, NaN without an interval).
+    Columns: ``job``, the parameters, ``effect``, ``same`` (1 where every
+    seed's value equals the baseline's) and ``unclear`` (1 where the 95%
+    interval of ``effects`` covers zero, 0 elsewhere, NaN without an interval).
     """
     wide = sweep.runs.pivot(index="seed", columns="job", values=metric)
-    diff = wide.sub(wide[baseline], axis=0).mean(axis=0, skipna=True)
+    differences = wide.sub(wide[baseline], axis=0)
+    diff = differences.mean(axis=0, skipna=True)
+    same = (differences.fillna(0.0) == 0.0).all(axis=0) & (wide.isna().eq(
+        wide[baseline].isna(), axis=0)).all(axis=0)
     table = sweep.points[["job", *sweep.params]].copy()
     table["effect"] = table["job"].map(diff)
+    table["same"] = table["job"].map(same.astype(float))
     table["unclear"] = np.nan
     if effects is not None and not effects.empty:
         rows = effects[effects["metric"] == metric].set_index("job")
@@ -484,7 +519,8 @@ def plot_paired_effects(
     effects = table[table["metric"] == metric].set_index("job")
     labels = display_labels(sweep)
     colors = point_colors(selected)
-    fig = new_figure(7.5, max(2.8, 0.45 * len(selected) + 1.6))
+    rows = max(wrap_label(labels[j]).count("\n") + 1 for j in selected)
+    fig = new_figure(7.5, max(2.8, (0.3 + 0.15 * rows) * len(selected) + 1.9))
     ax = fig.subplots()
     positions = np.arange(len(selected))[::-1]
     for pos, job in zip(positions, selected, strict=True):
@@ -500,11 +536,10 @@ def plot_paired_effects(
             ax.plot([row["effect"]], [pos], marker="o", color="white",
                     markeredgecolor="black", markersize=6, zorder=4)
     ax.axvline(0.0, color="0.3", linewidth=1.0, linestyle="--")
-    ax.set_yticks(positions, [labels[j] for j in selected])
+    ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     ax.set_xlabel(axis_label(metric, prefix="Difference in "))
     human_ticks(ax.xaxis)
-    ax.set_title("\n".join(textwrap.wrap(f"Per-seed differences vs baseline ({labels[baseline]})",
-                                          70))
+    ax.set_title(wrap_label(f"Per-seed differences vs baseline ({labels[baseline]})", 60)
                  + "\nbar: mean difference with 95% bootstrap CI")
     return fig
 
@@ -545,8 +580,16 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
         high = np.clip(rows[f"{key}_high"].to_numpy(dtype=float), 0.0, 1.0)
         err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.bar(x + (k - (len(kinds) - 1) / 2) * width, np.nan_to_num(value), width,
+        centres = x + (k - (len(kinds) - 1) / 2) * width
+        ax.bar(centres, np.nan_to_num(value), width,
                color=color, label=label, yerr=err, capsize=3, error_kw={"linewidth": 1.0})
+        for centre, raw in zip(centres, rows[key].to_numpy(dtype=float), strict=True):
+            if np.isfinite(raw) and not 0.0 <= raw <= 1.0:
+                top = raw > 1.0
+                ax.text(centre, 0.985 if top else 0.015,
+                        f"{'▲' if top else '▼'} {format_number(raw, 3)}", ha="center",
+                        va="top" if top else "bottom", fontsize=7,
+                        color="white" if top else "black")
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     tilt = len(params) > 4
     ax.set_xticks(x, [names.get(p, p) for p in params], rotation=20 if tilt else 0,
@@ -565,7 +608,7 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
         note = "; output constant: undefined"
     ax.set_title(f"Sensitivity of {metric_info(metric).label}\n({rows['method'].iloc[0]}, "
                  f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})", wrap=True)
-    ax.legend(frameon=False, loc="upper right")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -617,12 +660,13 @@ def plot_flows(
         else:
             ax.set_ylabel("From")
         ax.set_xlabel("To")
-        ax.set_title(labels[job])
+        ax.set_title(wrap_label(labels[job], PANEL_TITLE_WIDTH))
         ax.grid(False)
     for ax in axes.flat[len(selected):]:
         ax.set_visible(False)
-    fig.colorbar(mesh, ax=list(axes.flat[:len(selected)]), label=f"Moves [{FLOW_UNIT}]",
-                 shrink=0.85)
+    bar = fig.colorbar(mesh, ax=list(axes.flat[:len(selected)]), label=f"Moves [{FLOW_UNIT}]",
+                       shrink=0.85)
+    human_ticks(bar.ax.yaxis)
     fig.suptitle(f"Researcher moves per year, mean across {len(sweep.seeds)} seeds")
     return fig
 

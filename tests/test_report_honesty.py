@@ -145,8 +145,10 @@ def test_labels_name_parameter_values_never_job_numbers(tmp_path: Path) -> None:
     assert labels[7] == "partner share 0.6, exclusivity on, equity share 0.2"
     assert not any(re.search(r"\bjob \d", label) for label in labels.values())
     fig = figures.plot_distributions(sweep, "compute_hhi")
-    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
     assert ticks == [labels[j] for j in sweep.jobs]
+    assert figures.wrap_label(labels[0], 34) == (
+        "partner share 0.1, exclusivity off,\nequity share 0.05")
     lhs = [{"downstream.partner_share": v / 20, "partnership.equity_share": (7 * v % 20) / 20}
            for v in range(20)]
     sampled = load_sweep(write_synthetic_sweep(tmp_path / "lhs", lhs, [0, 1], kind="lhs",
