@@ -153,13 +153,14 @@ class _Page:
 
 
 def _fmt(value: Any) -> str:
-    """Format a table cell for people: 4 significant digits, separators, '-' for NaN."""
+    """Format a table cell for people: floats with 4 significant digits and separators.
+
+    Integers (job ids, seeds, counts of runs) are printed as they are; NaN as '-'.
+    """
     if isinstance(value, bool | np.bool_):
         return str(bool(value)).lower()
     if isinstance(value, float | np.floating):
         return format_number(float(value), 4)
-    if isinstance(value, int | np.integer) and abs(int(value)) >= 10000:
-        return f"{int(value):,}"
     return str(value)
 
 
