@@ -499,11 +499,12 @@ def _effects_section(
                   "sensitivity and scatter figures (effects need a chosen lever point).")
     elif not few:
         reason = f"more than {MAX_TABLE_POINTS} points."
-    elif len(drawable) < 2:
-        reason = "every point duplicates the baseline: there is no effect to estimate."
     if reason:
         page.add('<h2 id="effects">Effects against the baseline</h2><p class="note">'
                  f"Skipped: {html.escape(reason)}</p>")
+        return
+    if len(drawable) < 2:
+        _no_effects(page, sweep, metrics, baseline)
         return
     page.add('<h2 id="effects">Effects against the baseline</h2>')
     tested = [j for j in drawable if j != baseline]
@@ -538,6 +539,26 @@ def _effects_section(
                 f"effects_{metric}",
                 f"{metric_info(metric).label}: per-seed differences from the baseline; "
                 "bar: mean difference and 95% bootstrap CI.")
+
+
+def _no_effects(page: _Page, sweep: Sweep, metrics: list[str], baseline: int) -> None:
+    """Say that every point duplicates the baseline, and show it: all differences are 0.
+
+    Nothing is tested (a test of identical values has no p-value); the
+    figures exist so that experiments naming ``effects_<metric>`` still find
+    them, and they show exactly what happened.
+    """
+    page.add('<h2 id="effects">Effects against the baseline</h2>')
+    page.note("Every point duplicates the baseline (identical summary metrics on every "
+              "seed): all paired differences are exactly 0, so no effect is estimated or "
+              "tested.")
+    others = [j for j in sweep.jobs if j != baseline][:figures.MAX_POINTS]
+    empty = pd.DataFrame(columns=["metric", "job", "effect", "effect_ci_low", "effect_ci_high"])
+    for metric in metrics:
+        page.figure(figures.plot_paired_effects(sweep, metric, baseline, others, table=empty),
+                    f"effects_{metric}",
+                    f"{metric_info(metric).label}: per-seed differences from the baseline, "
+                    "all exactly 0 (every point duplicates the baseline).")
 
 
 def _heatmap_section(

@@ -220,3 +220,13 @@ def test_out_never_deletes_files_it_did_not_write(
     assert (out / "figures" / "distribution_leader_gap_oom.png").is_file()
     assert (out / "figures" / "mine.png").read_bytes() == b"my figure"
     assert (out / "tables" / "mine.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
+
+
+def test_all_points_duplicating_the_baseline_are_not_tested(tmp_path: Path) -> None:
+    path = write_synthetic_sweep(tmp_path / "inert", GRID[:2], list(range(5)),
+                                 same_as={1: 0}, steps=12)
+    index = build_report(load_sweep(path), metrics=["compute_hhi"], n_resamples=199)
+    text = _text(index)
+    assert "Every point duplicates the baseline" in text
+    assert not (index.parent / "tables" / "effects.csv").exists()
+    assert (index.parent / "figures" / "effects_compute_hhi.png").is_file()
