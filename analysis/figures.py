@@ -338,18 +338,22 @@ MIN_RELATIVE_SPAN = 0.2
 def level_range(
     values: np.ndarray, bounds: tuple[float, float] | None = None,
     min_relative_span: float = MIN_RELATIVE_SPAN,
+    spread: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
     """Return a colour range for levels that does not stretch small differences over it.
 
     Metrics with natural bounds (shares, probabilities, indices) use at least
     those bounds, so 0.123 and 0.133 look alike, as they are. Other metrics
-    get at least ``min_relative_span`` times the size of the central level
-    (and a span of 1 around zero).
+    cover at least ``spread`` (the report passes the 5-95% range of all
+    runs, so medians that differ by much less than the run-to-run variation
+    look alike) and at least ``min_relative_span`` times the size of the
+    central level (and a span of 1 around zero).
 
     Args:
         values: The values to show (NaN ignored).
         bounds: Natural bounds of the metric, or ``None``.
         min_relative_span: Smallest span relative to ``|centre|``.
+        spread: A ``(low, high)`` range the colours must cover, or ``None``.
 
     Returns:
         ``(low, high)`` with ``low < high``.
@@ -357,6 +361,8 @@ def level_range(
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if spread is not None and all(np.isfinite(spread)):
+        low, high = min(low, float(spread[0])), max(high, float(spread[1]))
     if bounds is not None:
         return min(low, bounds[0]), max(high, bounds[1])
     centre = (low + high) / 2.0
@@ -402,8 +408,9 @@ def plot_heatmaps(
     """Plot a 2-D sweep as heatmaps: median, paired effect and P(metric > threshold).
 
     The median map is annotated with its values; its colour range includes
-    the metric's natural bounds (or a minimum span, see :func:`level_range`),
-    so small differences are not stretched over the whole scale. The effect
+    the metric's natural bounds, or else the 5-95% range of all runs and a
+    minimum span (see :func:`level_range`), so differences small against
+    the run-to-run variation are not stretched over the whole scale. The effect
     map (when ``baseline`` is given) shows the mean paired difference from
     the baseline on a diverging scale centred on zero; the baseline cell is
     marked, and with ``effects`` the cells whose 95% interval covers zero
@@ -445,8 +452,10 @@ def plot_heatmaps(
         panels.append(("effect", diffs, axis_label(metric, prefix="Difference in ", wrap=True),
                        title, "RdBu_r"))
     if threshold is not None:
-        panels.append(("p_exceed", table, "Probability",
-                       f"P({info.label} > {format_quantity(threshold, metric, 3)})", "magma"))
+        event = f"{info.label} > {format_quantity(threshold, metric, 3)}"
+        joint = " " if len(event) <= 28 else "\n"
+        panels.append(("p_exceed", table, "Share of seeds", f"Share of seeds with{joint}{event}",
+                       "magma"))
     a, b = sweep.params
     names = short_names(sweep.params)
     fig = new_figure(4.4 * len(panels) + 0.4, 3.9)
@@ -461,7 +470,11 @@ def plot_heatmaps(
             top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
             norm = matplotlib.colors.Normalize(-top, top)
         else:
-            norm = matplotlib.colors.Normalize(*level_range(image, info.bounds))
+            runs = sweep.runs[metric].to_numpy(dtype=float)
+            runs = runs[np.isfinite(runs)]
+            spread = tuple(np.quantile(runs, [0.05, 0.95])) if runs.size else None
+            norm = matplotlib.colors.Normalize(*level_range(image, info.bounds,
+                                                            spread=spread))
         mesh = ax.imshow(image, origin="lower", aspect="auto", cmap=cmap, norm=norm)
         ax.set_xticks(range(len(xs)), [_format_tick(x) for x in xs])
         ax.set_yticks(range(len(ys)), [_format_tick(y) for y in ys])

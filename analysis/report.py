@@ -570,7 +570,8 @@ def _heatmap_section(
     for metric in steps.bar(metrics, "heatmap metrics"):
         level = threshold(metric, dict(thresholds))
         caption = (f"{metric_info(metric).label}: median across seeds (left, with values; "
-                   "colour range includes the metric's natural bounds or a minimum span) and "
+                   "colour range covers the metric's natural bounds, or else the 5-95% range "
+                   "of all runs) and "
                    "mean paired difference from the baseline (diverging scale centred on 0; "
                    "hatched where its 95% CI covers 0)")
         if level is None:

@@ -181,11 +181,15 @@ def test_heatmaps_use_meaningful_thresholds_and_honest_ranges(saturated_dir: Pat
     assert figures.level_range(np.array([0.123, 0.133]), (0.0, 1.0)) == (0.0, 1.0)
     low, high = figures.level_range(np.array([30.0, 30.1]))
     assert high - low == pytest.approx(0.2 * 30.05)
+    assert figures.level_range(np.array([0.55, 0.62]), spread=(-0.16, 1.1)) == (-0.16, 1.1)
     fig = figures.plot_heatmaps(sweep, "safety_share_mean", None, baseline=0)
     assert len(fig.axes) == 4
     median_bar, effect_bar = fig.axes[2], fig.axes[3]
-    assert median_bar.get_ylim() == pytest.approx((0.0, max(1.0, sweep.runs.groupby(
-        "job")["safety_share_mean"].median().max())))
+    values = sweep.runs["safety_share_mean"]
+    medians = sweep.runs.groupby("job")["safety_share_mean"].median()
+    q05, q95 = values.quantile([0.05, 0.95])
+    assert median_bar.get_ylim() == pytest.approx((min(0.0, q05, medians.min()),
+                                                   max(1.0, q95, medians.max())))
     low, high = effect_bar.get_ylim()
     assert low == pytest.approx(-high)
 
