@@ -5,6 +5,8 @@ A thin layer over the Python API (:func:`analysis.load.load_sweep`,
 imported at start-up, so ``--help`` answers at once; pandas, scipy and
 matplotlib load when a report is built. If ``runs.csv`` is missing, it is
 first aggregated from the job folders with ``analysis.aggregate.aggregate``.
+Each stage prints its name to standard error (``race-analyze: [3/8] paired
+effects ...``), with progress bars when standard error is a terminal.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("png", "svg", "pdf"), default="png",
                         dest="fmt", help="figure format (default: png)")
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="report folder (default: SWEEP_DIR/report)")
+                        help="report folder (default: SWEEP_DIR/report); only files an "
+                             "earlier report wrote there are replaced or removed")
     parser.add_argument("--threshold", action="append", default=[], metavar="METRIC=VALUE",
                         help="level for the exceedance heatmap of a summary metric, in its "
-                             "units (repeatable; default: median of all runs)")
+                             "units (repeatable; default: the metric's meaningful level in "
+                             "analysis.metrics_info.THRESHOLDS, none for metrics without one)")
     parser.add_argument("--n-resamples", type=int, default=4999, metavar="N",
                         help="bootstrap resamples per confidence interval (default: 4999)")
     parser.add_argument("--seed", type=int, default=0,
@@ -88,7 +92,10 @@ def run(args: argparse.Namespace) -> Path:
     if not (sweep_dir / "runs.csv").is_file():
         from analysis.aggregate import aggregate
 
+        print(f"race-analyze: aggregating the job folders of {sweep_dir}", file=sys.stderr,
+              flush=True)
         aggregate(sweep_dir)
+    print(f"race-analyze: loading {sweep_dir}", file=sys.stderr, flush=True)
     from analysis.load import load_sweep
     from analysis.report import build_report
 
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> Path:
         thresholds=parse_thresholds(args.threshold),
         n_resamples=args.n_resamples,
         seed=args.seed,
+        progress=True,
     )
 
 

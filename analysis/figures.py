@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import inspect
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.colors
+import matplotlib.patches
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
 from analysis.errors import SweepError
-from analysis.load import Sweep, check_metrics, point_labels, short_names
+from analysis.load import Sweep, check_metrics, display_labels, short_names, start_year
 from analysis.metrics_info import (
     FLOW_KIND_LABELS,
     FLOW_UNIT,
     axis_label,
+    format_number,
     format_quantity,
     metric_info,
     param_label,
 )
 from analysis.stats import (
-    default_threshold,
     effects_table,
     flow_table,
     grid_table,
@@ -66,6 +70,32 @@ def _jobs(sweep: Sweep, jobs: Sequence[int] | None) -> list[int]:
     return selected
 
 
+#: Characters per line of point labels on axes and in legends, and of panel titles.
+LABEL_WIDTH = 34
+PANEL_TITLE_WIDTH = 44
+
+
+def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """Break a point label into lines of at most ``width`` characters, after commas if possible.
+
+    Args:
+        label: A label from :func:`analysis.load.display_labels`.
+        width: Characters per line.
+
+    Returns:
+        The label with line breaks, each after a comma where the parts fit.
+    """
+    lines: list[str] = []
+    for part in label.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += f", {part}"
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.extend(textwrap.wrap(part, width) or [""])
+    return "\n".join(lines)
+
+
 def _jitter(n: int, width: float = 0.15) -> np.ndarray:
     """Return deterministic offsets in [-width, width] for ``n`` dots."""
     return np.random.default_rng(0).uniform(-width, width, n)
@@ -76,6 +106,39 @@ def _horizontal(method: Any) -> dict[str, Any]:
     if "orientation" in inspect.signature(method).parameters:
         return {"orientation": "horizontal"}
     return {"vert": False}
+
+
+class HumanFormatter(matplotlib.ticker.Formatter):
+    """Tick labels for people: :func:`~analysis.metrics_info.format_number`, no offset.
+
+    Uses as many significant digits as the ticks need to differ (at least
+    two), so ``0.123, 0.125, 0.127`` stay apart and ``1,630`` is never
+    printed as ``1.63e+03`` or as an offset such as ``1e-8+9.999999e-1``.
+    """
+
+    ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Remember the tick locations (called by matplotlib before labelling)."""
+        self.ticks = tuple(float(v) for v in locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """Return the label of the tick at ``x``."""
+        locs = np.asarray([v for v in self.ticks if np.isfinite(v)], dtype=float)
+        digits = 2
+        if locs.size > 1:
+            step = np.min(np.diff(np.sort(locs)))
+            top = np.max(np.abs(locs))
+            if step > 0 and top > 0:
+                digits = int(np.clip(np.ceil(np.log10(top / step)) + 1, 2, 8))
+        return format_number(x, digits)
+
+
+def human_ticks(*axes: Any) -> None:
+    """Label the ticks of the given axis objects (``ax.xaxis``, a colour bar's axis) for people."""
+    for axis in axes:
+        if axis.get_scale() == "linear":
+            axis.set_major_formatter(HumanFormatter())
 
 
 def _null_note(n_null: int) -> str:
@@ -102,13 +165,14 @@ def plot_distributions(
     """
     check_metrics([metric], "summary")
     selected = _jobs(sweep, jobs)
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
     values = {job: sweep.metric_values(metric, job) for job in selected}
     n_null = sum(int(np.isnan(v).sum()) for v in values.values())
     finite = {job: v[np.isfinite(v)] for job, v in values.items()}
-    height = max(3.0, 0.42 * len(selected) + 1.6)
-    fig = new_figure(11.0, height)
+    rows = max(wrap_label(labels[j]).count("\n") + 1 for j in selected)
+    height = max(3.0, (0.3 + 0.14 * rows) * len(selected) + 1.6)
+    fig = new_figure(11.0 if rows == 1 else 12.5, height)
     box_ax, cdf_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
     positions = np.arange(len(selected))[::-1]
     data = [finite[job] if finite[job].size else np.array([np.nan]) for job in selected]
@@ -120,16 +184,17 @@ def plot_distributions(
         v = finite[job]
         box_ax.scatter(v, pos + _jitter(v.size), s=10, color=colors[job], alpha=0.75,
                        linewidths=0, zorder=3)
-    box_ax.set_yticks(positions, [labels[j] for j in selected])
+    box_ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     box_ax.set_xlabel(axis_label(metric))
     box_ax.set_title("Box: quartiles and 5-95% range; dots: seeds")
     for job in selected:
         v = np.sort(finite[job])
         if v.size:
             cdf_ax.step(np.concatenate([[v[0]], v]), np.arange(v.size + 1) / v.size,
-                        where="post", color=colors[job], label=labels[job], linewidth=1.4)
+                        where="post", color=colors[job], label=wrap_label(labels[job]),
+                        linewidth=1.4)
     cdf_ax.set_xlabel(axis_label(metric))
-    cdf_ax.set_ylabel("Share of seeds at or below [1]")
+    cdf_ax.set_ylabel("Share of seeds at or below")
     cdf_ax.set_ylim(0, 1.02)
     cdf_ax.set_title("Empirical CDF per point")
     if not any(v.size for v in finite.values()):
@@ -141,6 +206,7 @@ def plot_distributions(
     if metric_info(metric).log_scale and all(np.all(v > 0) for v in finite.values()):
         box_ax.set_xscale("log")
         cdf_ax.set_xscale("log")
+    human_ticks(box_ax.xaxis, cdf_ax.xaxis)
     fig.suptitle(f"{metric_info(metric).label}: {len(sweep.seeds)} seeds per point"
                  f"{_null_note(n_null)}")
     return fig
@@ -173,31 +239,37 @@ def plot_fan_chart(sweep: Sweep, metric: str, jobs: Sequence[int] | None = None)
     """
     check_metrics([metric], "timeseries")
     selected = _jobs(sweep, jobs)
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
     ncols = min(3, len(selected))
     nrows = math.ceil(len(selected) / ncols)
     fig = new_figure(3.4 * ncols + 0.6, 2.5 * nrows + 0.7)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False))
     log = metric_info(metric).log_scale
+    first_year = start_year(sweep)
     for ax, job in zip(axes.flat, selected, strict=False):
         months, bands = _quantile_bands(sweep, metric, job)
+        months = first_year + months.astype(float) / 12.0
         color = colors[job]
         ax.fill_between(months, bands[0], bands[4], color=color, alpha=0.18, linewidth=0,
                         label="90% band")
         ax.fill_between(months, bands[1], bands[3], color=color, alpha=0.4, linewidth=0,
                         label="50% band")
         ax.plot(months, bands[2], color=color, linewidth=1.6, label="median")
-        ax.set_title(labels[job])
+        ax.set_title(wrap_label(labels[job], PANEL_TITLE_WIDTH))
         log = log and bool(np.all(bands[np.isfinite(bands)] > 0))
     for ax in axes.flat[len(selected):]:
         ax.set_visible(False)
     fig.supylabel(axis_label(metric, timeseries=True, wrap=True), fontsize=9)
     for ax in axes.flat[len(selected) - ncols:len(selected)]:
         ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xlabel("Month of run [months]")
+        ax.set_xlabel("Year")
     if log:
         axes.flat[0].set_yscale("log")
+    human_ticks(axes.flat[0].yaxis)
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:.0f}"))
     axes.flat[0].legend(loc="upper left", frameon=False)
     fig.suptitle(f"{metric_info(metric).label}: median, 50% and 90% bands across "
                  f"{len(sweep.seeds)} seeds")
@@ -213,13 +285,13 @@ def _grid_image(table: pd.DataFrame, a: str, b: str, column: str) -> tuple[list,
 def _format_tick(value: Any) -> str:
     """Format a parameter value for a heatmap tick."""
     if isinstance(value, bool | np.bool_):
-        return str(bool(value)).lower()
-    if isinstance(value, float | np.floating):
-        return f"{float(value):.3g}"
+        return "on" if value else "off"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return format_number(float(value), 3)
     return str(value)
 
 
-def _annotate(ax: Any, image: np.ndarray, fmt: str, cmap: Any, norm: Any) -> None:
+def _annotate(ax: Any, image: np.ndarray, cmap: Any, norm: Any, digits: int = 3) -> None:
     """Write each cell's value on a heatmap in black or white for contrast."""
     if image.size > 144:
         return
@@ -227,18 +299,132 @@ def _annotate(ax: Any, image: np.ndarray, fmt: str, cmap: Any, norm: Any) -> Non
         if np.isfinite(value):
             r, g, b, _ = cmap(norm(value))
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=7,
+            ax.text(j, i, format_number(value, digits), ha="center", va="center", fontsize=7,
                     color="white" if dark else "black")
 
 
+def _mark_effects(
+    ax: Any, data: pd.DataFrame, a: str, b: str, baseline: int | None, cmap: Any, norm: Any
+) -> None:
+    """Annotate an effect map: the baseline cell, and unclear effects hatched in parentheses."""
+    _, _, image = _grid_image(data, a, b, "effect")
+    _, _, unclear = _grid_image(data, a, b, "unclear")
+    _, _, same = _grid_image(data, a, b, "same")
+    _, _, jobs = _grid_image(data, a, b, "job")
+    for (i, j), value in np.ndenumerate(image):
+        if jobs[i, j] == baseline or same[i, j] == 1:
+            text = "baseline" if jobs[i, j] == baseline else "= baseline"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="0.3")
+            continue
+        if not np.isfinite(value):
+            continue
+        text = format_number(value, 2)
+        if unclear[i, j] == 1:
+            ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                                      hatch="///", edgecolor="0.55",
+                                                      linewidth=0))
+            text = f"({text})"
+        if image.size <= 144:
+            r, g, bl, _ = cmap(norm(value))
+            dark = 0.299 * r + 0.587 * g + 0.114 * bl < 0.5
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+
+
+#: Smallest span of a level colour scale relative to the level (metrics without bounds).
+MIN_RELATIVE_SPAN = 0.2
+
+
+def level_range(
+    values: np.ndarray, bounds: tuple[float, float] | None = None,
+    min_relative_span: float = MIN_RELATIVE_SPAN,
+    spread: tuple[float, float] | None = None,
+) -> tuple[float, float]:
+    """Return a colour range for levels that does not stretch small differences over it.
+
+    Metrics with natural bounds (shares, probabilities, indices) use at least
+    those bounds, so 0.123 and 0.133 look alike, as they are. Other metrics
+    cover at least ``spread`` (the report passes the 5-95% range of all
+    runs, so medians that differ by much less than the run-to-run variation
+    look alike) and at least ``min_relative_span`` times the size of the
+    central level (and a span of 1 around zero).
+
+    Args:
+        values: The values to show (NaN ignored).
+        bounds: Natural bounds of the metric, or ``None``.
+        min_relative_span: Smallest span relative to ``|centre|``.
+        spread: A ``(low, high)`` range the colours must cover, or ``None``.
+
+    Returns:
+        ``(low, high)`` with ``low < high``.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if spread is not None and all(np.isfinite(spread)):
+        low, high = min(low, float(spread[0])), max(high, float(spread[1]))
+    if bounds is not None:
+        return min(low, bounds[0]), max(high, bounds[1])
+    centre = (low + high) / 2.0
+    need = min_relative_span * abs(centre) if centre else 1.0
+    if high - low < need:
+        low, high = centre - need / 2.0, centre + need / 2.0
+    return low, high
+
+
+def _mean_differences(
+    sweep: Sweep, metric: str, baseline: int, effects: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Return per-point mean paired differences from the baseline.
+
+    Columns: ``job``, the parameters, ``effect``, ``same`` (1 where every
+    seed's value equals the baseline's) and ``unclear`` (1 where the 95%
+    interval of ``effects`` covers zero, 0 elsewhere, NaN without an interval).
+    """
+    wide = sweep.runs.pivot(index="seed", columns="job", values=metric)
+    differences = wide.sub(wide[baseline], axis=0)
+    diff = differences.mean(axis=0, skipna=True)
+    same = (differences.fillna(0.0) == 0.0).all(axis=0) & (wide.isna().eq(
+        wide[baseline].isna(), axis=0)).all(axis=0)
+    table = sweep.points[["job", *sweep.params]].copy()
+    table["effect"] = table["job"].map(diff)
+    table["same"] = table["job"].map(same.astype(float))
+    table["unclear"] = np.nan
+    if effects is not None and not effects.empty:
+        rows = effects[effects["metric"] == metric].set_index("job")
+        covers = (rows["effect_ci_low"] <= 0) & (rows["effect_ci_high"] >= 0)
+        table["unclear"] = table["job"].map(covers.astype(float))
+    return table
+
+
 @styled
-def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> Any:
-    """Plot a 2-D sweep as heatmaps: median of a metric, and P(metric > threshold).
+def plot_heatmaps(
+    sweep: Sweep,
+    metric: str,
+    threshold: float | None = None,
+    baseline: int | None = None,
+    effects: pd.DataFrame | None = None,
+) -> Any:
+    """Plot a 2-D sweep as heatmaps: median, paired effect and P(metric > threshold).
+
+    The median map is annotated with its values; its colour range includes
+    the metric's natural bounds, or else the 5-95% range of all runs and a
+    minimum span (see :func:`level_range`), so differences small against
+    the run-to-run variation are not stretched over the whole scale. The effect
+    map (when ``baseline`` is given) shows the mean paired difference from
+    the baseline on a diverging scale centred on zero; the baseline cell is
+    marked, and with ``effects`` the cells whose 95% interval covers zero
+    are hatched and their values put in parentheses. The exceedance map
+    appears only when a threshold is given (see
+    :data:`analysis.metrics_info.THRESHOLDS`).
 
     Args:
         sweep: A sweep whose points are every combination of two parameters.
         metric: Summary metric.
-        threshold: Level in metric units; ``None`` uses the median over all runs.
+        threshold: Level in metric units; ``None``: no exceedance map.
+        baseline: Job id of the baseline point; ``None``: no effect map.
+        effects: :func:`analysis.stats.effects_table` rows with intervals
+            (optional; marks effects whose interval covers zero).
 
     Returns:
         The figure.
@@ -254,37 +440,54 @@ def plot_heatmaps(sweep: Sweep, metric: str, threshold: float | None = None) -> 
         )
     if not sweep.runs[metric].notna().any():
         raise SweepError(f"every value of {metric} in {sweep.path} is null: nothing to map")
-    level = default_threshold(sweep, metric) if threshold is None else float(threshold)
-    table = grid_table(sweep, metric, level)
+    table = grid_table(sweep, metric, np.nan if threshold is None else float(threshold))
+    info = metric_info(metric)
+    panels = [("median", table, axis_label(metric, wrap=True), f"Median of {info.label}",
+               "viridis")]
+    if baseline is not None:
+        diffs = _mean_differences(sweep, metric, baseline, effects)
+        title = "Mean paired difference from baseline"
+        if np.isfinite(diffs["unclear"].to_numpy(dtype=float)).any():
+            title += "\n(hatched, in parentheses: 95% CI covers 0)"
+        panels.append(("effect", diffs, axis_label(metric, prefix="Difference in ", wrap=True),
+                       title, "RdBu_r"))
+    if threshold is not None:
+        event = f"{info.label} > {format_quantity(threshold, metric, 3)}"
+        joint = " " if len(event) <= 28 else "\n"
+        panels.append(("p_exceed", table, "Share of seeds", f"Share of seeds with{joint}{event}",
+                       "magma"))
     a, b = sweep.params
     names = short_names(sweep.params)
-    fig = new_figure(9.0, 3.9)
-    axes = fig.subplots(1, 2)
-    panels = [
-        ("median", axis_label(metric), f"Median across seeds of {metric_info(metric).label}",
-         "viridis", ".3g"),
-        ("p_exceed", "Probability [1]",
-         f"P({metric_info(metric).label} > {format_quantity(level, metric, 3)})",
-         "magma", ".2f"),
-    ]
-    for ax, (column, bar_label, title, cmap_name, fmt) in zip(axes, panels, strict=True):
-        xs, ys, image = _grid_image(table, a, b, column)
+    fig = new_figure(4.4 * len(panels) + 0.4, 3.9)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (column, data, bar_label, title, cmap_name) in zip(axes, panels, strict=True):
+        xs, ys, image = _grid_image(data, a, b, column)
         cmap = matplotlib.colormaps[cmap_name]
         if column == "p_exceed":
             norm = matplotlib.colors.Normalize(0.0, 1.0)
+        elif column == "effect":
+            finite = np.abs(image[np.isfinite(image)])
+            top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+            norm = matplotlib.colors.Normalize(-top, top)
         else:
-            finite = image[np.isfinite(image)]
-            low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-            norm = matplotlib.colors.Normalize(low, high if high > low else low + 1.0)
+            runs = sweep.runs[metric].to_numpy(dtype=float)
+            runs = runs[np.isfinite(runs)]
+            spread = tuple(np.quantile(runs, [0.05, 0.95])) if runs.size else None
+            norm = matplotlib.colors.Normalize(*level_range(image, info.bounds,
+                                                            spread=spread))
         mesh = ax.imshow(image, origin="lower", aspect="auto", cmap=cmap, norm=norm)
         ax.set_xticks(range(len(xs)), [_format_tick(x) for x in xs])
         ax.set_yticks(range(len(ys)), [_format_tick(y) for y in ys])
         ax.set_xlabel(param_label(a, names[a]))
         ax.set_ylabel(param_label(b, names[b]))
-        ax.set_title(title)
+        ax.set_title(title, wrap=True)
         ax.grid(False)
-        _annotate(ax, image, fmt, cmap, norm)
-        fig.colorbar(mesh, ax=ax, label=bar_label, shrink=0.9)
+        if column == "effect":
+            _mark_effects(ax, data, a, b, baseline, cmap, norm)
+        else:
+            _annotate(ax, image, cmap, norm, 2 if column == "p_exceed" else 3)
+        bar = fig.colorbar(mesh, ax=ax, label=bar_label, shrink=0.9)
+        human_ticks(bar.ax.yaxis)
     return fig
 
 
@@ -327,9 +530,10 @@ def plot_paired_effects(
     if table is None:
         table = effects_table(sweep, baseline, [metric], n_resamples=n_resamples, seed=seed)
     effects = table[table["metric"] == metric].set_index("job")
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     colors = point_colors(selected)
-    fig = new_figure(7.5, max(2.8, 0.45 * len(selected) + 1.6))
+    rows = max(wrap_label(labels[j]).count("\n") + 1 for j in selected)
+    fig = new_figure(7.5, max(2.8, (0.3 + 0.15 * rows) * len(selected) + 1.9))
     ax = fig.subplots()
     positions = np.arange(len(selected))[::-1]
     for pos, job in zip(positions, selected, strict=True):
@@ -345,10 +549,11 @@ def plot_paired_effects(
             ax.plot([row["effect"]], [pos], marker="o", color="white",
                     markeredgecolor="black", markersize=6, zorder=4)
     ax.axvline(0.0, color="0.3", linewidth=1.0, linestyle="--")
-    ax.set_yticks(positions, [labels[j] for j in selected])
+    ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     ax.set_xlabel(axis_label(metric, prefix="Difference in "))
-    ax.set_title(f"Per-seed differences vs baseline ({labels[baseline]});\n"
-                 "bar: mean difference with 95% bootstrap CI")
+    human_ticks(ax.xaxis)
+    ax.set_title(wrap_label(f"Per-seed differences vs baseline ({labels[baseline]})", 60)
+                 + "\nbar: mean difference with 95% bootstrap CI")
     return fig
 
 
@@ -357,6 +562,9 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     """Plot first-order and total Sobol indices of a metric as bars with CIs.
 
     Total indices are left out when the table has none (given-data estimates).
+    Indices are shares of variance, so the axis is [0, 1]; estimates and
+    interval ends outside it (sampling error of the estimators) are clipped
+    for display and the title says so with their range.
 
     Args:
         sweep: The loaded sweep (for parameter names).
@@ -380,28 +588,40 @@ def plot_sobol(sweep: Sweep, table: pd.DataFrame, metric: str) -> Any:
     ax = fig.subplots()
     width = 0.76 / len(kinds)
     for k, (key, label, color) in enumerate(kinds):
-        value = rows[key].to_numpy()
-        low, high = rows[f"{key}_low"].to_numpy(), rows[f"{key}_high"].to_numpy()
+        value = np.clip(rows[key].to_numpy(dtype=float), 0.0, 1.0)
+        low = np.clip(rows[f"{key}_low"].to_numpy(dtype=float), 0.0, 1.0)
+        high = np.clip(rows[f"{key}_high"].to_numpy(dtype=float), 0.0, 1.0)
         err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.bar(x + (k - (len(kinds) - 1) / 2) * width, np.nan_to_num(value), width,
+        centres = x + (k - (len(kinds) - 1) / 2) * width
+        ax.bar(centres, np.nan_to_num(value), width,
                color=color, label=label, yerr=err, capsize=3, error_kw={"linewidth": 1.0})
+        for centre, raw in zip(centres, rows[key].to_numpy(dtype=float), strict=True):
+            if np.isfinite(raw) and not 0.0 <= raw <= 1.0:
+                top = raw > 1.0
+                ax.text(centre, 0.985 if top else 0.015,
+                        f"{'▲' if top else '▼'} {format_number(raw, 3)}", ha="center",
+                        va="top" if top else "bottom", fontsize=7,
+                        color="white" if top else "black")
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     tilt = len(params) > 4
     ax.set_xticks(x, [names.get(p, p) for p in params], rotation=20 if tilt else 0,
                   ha="right" if tilt else "center")
-    ax.set_ylabel("Sobol index [1]")
+    ax.set_ylabel("Sobol index (share of variance)")
     ax.set_xlabel("Swept parameter")
-    bounds = rows[[f"{key}_{end}" for key, _, _ in kinds for end in ("low", "high")]]
-    bounds = bounds.to_numpy(dtype=float)
-    finite = bounds[np.isfinite(bounds)]
-    ax.set_ylim(min(0.0, finite.min() if finite.size else 0.0) - 0.05,
-                max(1.05, (finite.max() if finite.size else 0.0) + 0.05))
-    constant = not np.any(np.isfinite(rows["first"].to_numpy()))
-    note = ", output constant: undefined" if constant else ""
+    ax.set_ylim(0.0, 1.0)
+    columns = [f"{key}{end}" for key, _, _ in kinds for end in ("", "_low", "_high")]
+    shown = rows[columns].to_numpy(dtype=float)
+    finite = shown[np.isfinite(shown)]
+    note = ""
+    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+        note = (f"; values from {format_number(finite.min(), 2)} to "
+                f"{format_number(finite.max(), 2)} clipped to [0, 1]")
+    if not np.any(np.isfinite(rows["first"].to_numpy())):
+        note = "; output constant: undefined"
     ax.set_title(f"Sensitivity of {metric_info(metric).label}\n({rows['method'].iloc[0]}, "
-                 f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})")
-    ax.legend(frameon=False, loc="upper right")
+                 f"N = {int(rows['n_base'].iloc[0])}, 95% CI{note})", wrap=True)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -425,7 +645,7 @@ def plot_flows(
     """
     selected = _jobs(sweep, jobs)
     flows = flow_table(sweep, selected) if table is None else table
-    labels = point_labels(sweep)
+    labels = display_labels(sweep)
     ncols = min(3, len(selected))
     nrows = math.ceil(len(selected) / ncols)
     fig = new_figure(3.6 * ncols + 1.3, 3.2 * nrows + 0.6)
@@ -442,7 +662,7 @@ def plot_flows(
     mesh = None
     for index, (ax, job) in enumerate(zip(axes.flat, selected, strict=False)):
         mesh = ax.imshow(images[job], cmap=cmap, norm=norm, aspect="auto")
-        _annotate(ax, images[job], ".3g", cmap, norm)
+        _annotate(ax, images[job], cmap, norm)
         ax.set_xticks(range(len(FLOW_TARGETS)),
                       [FLOW_KIND_LABELS[k].split(" (")[0] for k in FLOW_TARGETS],
                       rotation=35, ha="right")
@@ -453,14 +673,34 @@ def plot_flows(
         else:
             ax.set_ylabel("From")
         ax.set_xlabel("To")
-        ax.set_title(labels[job])
+        ax.set_title(wrap_label(labels[job], PANEL_TITLE_WIDTH))
         ax.grid(False)
     for ax in axes.flat[len(selected):]:
         ax.set_visible(False)
-    fig.colorbar(mesh, ax=list(axes.flat[:len(selected)]), label=f"Moves [{FLOW_UNIT}]",
-                 shrink=0.85)
+    bar = fig.colorbar(mesh, ax=list(axes.flat[:len(selected)]), label=f"Moves [{FLOW_UNIT}]",
+                       shrink=0.85)
+    human_ticks(bar.ax.yaxis)
     fig.suptitle(f"Researcher moves per year, mean across {len(sweep.seeds)} seeds")
     return fig
+
+
+def log_scaled_params(sweep: Sweep) -> set[str]:
+    """Return the swept parameters sampled on a log scale (``design.scale`` in ``sweep.yaml``).
+
+    Grids count as log-scaled when their positive values are evenly spaced in
+    logarithm and span at least a factor of 10 (e.g. ``1e-3, 1e-2, 1e-1``).
+    """
+    design = sweep.definition.get("design") or {}
+    scales = design.get("scale") or {}
+    found = {p for p in sweep.params if scales.get(p) == "log"}
+    for param in sweep.params:
+        values = pd.to_numeric(sweep.points[param], errors="coerce").to_numpy(dtype=float)
+        values = np.unique(values[np.isfinite(values)])
+        if values.size >= 3 and np.all(values > 0) and values[-1] / values[0] >= 10:
+            steps = np.diff(np.log(values))
+            if np.allclose(steps, steps[0], rtol=0.05):
+                found.add(param)
+    return found
 
 
 @styled
@@ -488,11 +728,17 @@ def plot_parameter_scatter(sweep: Sweep, metric: str, statistic: str = "median")
     nrows = math.ceil(len(sweep.params) / ncols)
     fig = new_figure(3.4 * ncols + 0.6, 2.8 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False))
+    logs = log_scaled_params(sweep)
     for ax, param in zip(axes.flat, sweep.params, strict=False):
         x = points.loc[per_point.index, param]
         ax.scatter(x.astype(float) if x.dtype == bool else x, per_point.to_numpy(), s=10,
                    alpha=0.6, color="#0072B2", linewidths=0)
-        ax.set_xlabel(param_label(param, names[param]))
+        if param in logs:
+            ax.set_xscale("log")
+        ax.set_xlabel(param_label(param, names[param]) + (" (log scale)" if param in logs
+                                                          else ""))
+        human_ticks(ax.xaxis)
+    human_ticks(axes.flat[0].yaxis)
     for ax in axes.flat[len(sweep.params):]:
         ax.set_visible(False)
     fig.supylabel(axis_label(metric, prefix=f"{statistic.capitalize()} of ", wrap=True),

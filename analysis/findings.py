@@ -103,7 +103,7 @@ def contrast_section(
 
     base = resolve_baseline(sweep, baseline)
     jobs = {label: resolve_baseline(sweep, spec) for label, spec in contrasts.items()}
-    labels = point_labels(sweep, max_params=len(sweep.params))
+    labels = point_labels(sweep)
     for label, job in jobs.items():
         if job == base:
             raise SweepError(f"contrast {label!r} is the baseline point (job {base})")

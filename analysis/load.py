@@ -210,24 +210,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def point_labels(sweep: Sweep, max_params: int = 2) -> dict[int, str]:
-    """Return a short label per job for axes and legends.
+def point_labels(sweep: Sweep) -> dict[int, str]:
+    """Return a ``key=value`` label per job (for error messages and findings tables).
 
     Args:
         sweep: The loaded sweep.
-        max_params: Up to this many swept parameters, label a point by its
-            values (``"partner_share=0.5, exclusivity=true"``); with more, or
-            for sampled designs (``lhs``, ``sobol``), by ``"job <id>"`` (the
-            report's point table gives the values); ``"all runs"`` when only
-            the root seed was swept.
 
     Returns:
-        Job id -> label.
+        Job id -> label naming all swept values (also in sampled designs and
+        with many parameters), such as ``"partner_share=0.5, exclusivity=false"``;
+        ``"all runs"`` when only the root seed was swept. Figures use
+        :func:`display_labels`.
     """
     if not sweep.params:
         return {int(j): "all runs" for j in sweep.points["job"]}
-    if len(sweep.params) > max_params or sweep.design_kind in ("lhs", "sobol"):
-        return {int(j): f"job {int(j)}" for j in sweep.points["job"]}
     names = short_names(sweep.params)
     labels = {}
     for row in sweep.points.itertuples(index=False):
@@ -236,6 +232,69 @@ def point_labels(sweep: Sweep, max_params: int = 2) -> dict[int, str]:
             f"{names[p]}={format_value(values[p])}" for p in sweep.params
         )
     return labels
+
+
+def display_labels(sweep: Sweep) -> dict[int, str]:
+    """Return a label per job for people: short parameter names, values and units.
+
+    Every point is named by the values of all swept parameters, also in
+    sampled designs and with many parameters (never ``"job N"``).
+
+    Args:
+        sweep: The loaded sweep.
+
+    Returns:
+        Job id -> label such as ``"partner share 0.6, lead 6 mo, exclusivity on"``;
+        ``"all runs"`` when only the root seed was swept.
+    """
+    from analysis.metrics_info import format_param_value, param_words
+
+    if not sweep.params:
+        return {int(j): "all runs" for j in sweep.points["job"]}
+    names = short_names(sweep.params)
+    labels = {}
+    for row in sweep.points.itertuples(index=False):
+        values = dict(zip(sweep.points.columns, row, strict=True))
+        labels[int(values["job"])] = ", ".join(
+            f"{param_words(p, names[p])} {format_param_value(p, values[p])}"
+            for p in sweep.params
+        )
+    return labels
+
+
+#: Calendar year of month 0 when neither the sweep nor a job records one (``scenario.start_year``).
+DEFAULT_START_YEAR = 2015
+
+
+def start_year(sweep: Sweep) -> int:
+    """Return the calendar year of month 0 of the sweep's runs (``scenario.start_year``).
+
+    Taken from the resolved config in the first job folder's ``provenance.json``,
+    else from a ``scenario.start_year=...`` override in ``sweep.yaml``, else
+    :data:`DEFAULT_START_YEAR` (the model's default).
+
+    Args:
+        sweep: The loaded sweep.
+
+    Returns:
+        The start year.
+    """
+    folders = sorted((d for d in sweep.path.iterdir() if d.is_dir() and d.name.isdigit()),
+                     key=lambda d: int(d.name)) if sweep.path.is_dir() else []
+    for folder in folders:
+        try:
+            prov = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
+            return int(prov["config"]["scenario"]["start_year"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for item in sweep.definition.get("overrides") or []:
+        key, _, value = str(item).lstrip("+").partition("=")
+        if key.strip() == "scenario.start_year":
+            try:
+                return int(value)
+            except ValueError:
+                break
+    return DEFAULT_START_YEAR
 
 
 def resolve_baseline(sweep: Sweep, spec: str | int | None = None) -> int:
@@ -269,7 +328,7 @@ def resolve_baseline(sweep: Sweep, spec: str | int | None = None) -> int:
         mask &= np.array([_same_value(v, value) for v in sweep.points[key]], dtype=bool)
     matches = sweep.points.loc[mask, "job"].tolist()
     if len(matches) != 1:
-        labels = point_labels(sweep, max_params=len(sweep.params))
+        labels = point_labels(sweep)
         listing = "; ".join(f"job {j}: {labels[j]}" for j in sweep.jobs[:20])
         raise SweepError(
             f"--baseline {text!r} matches {len(matches)} points (need exactly 1); "

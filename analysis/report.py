@@ -5,8 +5,18 @@
 ``SWEEP_DIR/report``), so the folder can be zipped, shared and opened in a
 browser. The page holds no timestamps and every bootstrap is seeded, so
 regenerating the report from the same sweep gives the same tables (and the
-same HTML). Files of an earlier report in ``figures/`` and ``tables/`` are
-removed first, so the folder lists exactly what the page shows.
+same HTML). The names of the files written are kept in
+``<out>/.race-analyze-files``; the next report replaces them and removes only
+those of them it no longer writes, so files the user put in the folder are
+never deleted.
+
+What cannot carry information is said, not drawn: metrics that are
+undefined, saturated or constant in every run are listed under "Not shown"
+(:func:`analysis.honesty.uninformative_metrics`) and neither plotted nor
+tested; points whose outcomes equal another point's on every seed are flagged
+and drawn once (:func:`analysis.honesty.duplicate_points`); and when the
+smallest achievable Holm-adjusted p-value exceeds 0.05 the effects section
+says so next to the p-values (:func:`analysis.honesty.holm_floor_note`).
 
 Which figures appear depends on the sweep:
 
@@ -17,7 +27,10 @@ Which figures appear depends on the sweep:
   effects show up to :data:`~analysis.figures.MAX_POINTS` points, fan charts
   and flows up to :data:`~analysis.figures.MAX_PANELS` (the baseline and
   evenly spaced others, said in a note);
-* heatmaps when the points form a full grid over two parameters;
+* heatmaps when the points form a full grid over two parameters (median,
+  paired effect against the baseline, and the probability of exceeding the
+  metric's threshold from :data:`analysis.metrics_info.THRESHOLDS` or
+  ``thresholds``);
 * paired effects against the baseline for grids (not for sampled designs);
 * Sobol indices for sampled designs (``lhs``, ``sobol``): first-order and
   total indices when the points have the Saltelli layout, otherwise
@@ -28,7 +41,8 @@ Which figures appear depends on the sweep:
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +52,19 @@ import pandas as pd
 
 from analysis import figures
 from analysis.errors import SweepError
-from analysis.load import Sweep, check_metrics, point_labels, resolve_baseline
-from analysis.metrics_info import FLOW_UNIT, axis_label, format_quantity, metric_info
+from analysis.honesty import duplicate_points, holm_floor, holm_floor_note, uninformative_metrics
+from analysis.load import Sweep, check_metrics, display_labels, resolve_baseline
+from analysis.metrics_info import (
+    FLOW_UNIT,
+    axis_label,
+    format_number,
+    format_quantity,
+    metric_info,
+    threshold,
+)
 from analysis.sensitivity import first_order_table, saltelli_blocks, sobol_table
 from analysis.stats import (
     N_RESAMPLES,
-    default_threshold,
     effects_table,
     flow_table,
     is_full_grid,
@@ -72,6 +93,9 @@ SAMPLED_DESIGNS: tuple[str, ...] = ("lhs", "sobol")
 #: Most points for which per-point tables are written (beyond: pooled summary only).
 MAX_TABLE_POINTS = 60
 
+#: File in the report folder listing the files the last report wrote (one relative path a line).
+MANIFEST = ".race-analyze-files"
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em;
        padding: 0 1em; color: #222; line-height: 1.4; }
@@ -97,15 +121,29 @@ class _Page:
     fmt: str
     sections: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    effects: pd.DataFrame | None = None
 
     def add(self, text: str) -> None:
         """Append raw HTML."""
         self.sections.append(text)
 
+    def note(self, text: str) -> None:
+        """Append a highlighted note (plain text, escaped)."""
+        self.add(f'<p class="note">{html.escape(text)}</p>')
+
+    def table(self, table: pd.DataFrame, name: str) -> None:
+        """Write a table as ``tables/<name>`` (CSV) and remember the file."""
+        path = self.out / "tables" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+        self.written.append(path)
+
     def figure(self, fig: Any, name: str, caption: str) -> None:
         """Save a figure under ``figures/`` and add it with its caption."""
         path = save_figure(fig, self.out / "figures" / name, self.fmt)
         self.figures.append(path)
+        self.written.append(path)
         rel = html.escape(path.relative_to(self.out).as_posix())
         if self.fmt == "pdf":
             body = f'<a href="{rel}">{rel} (PDF)</a>'
@@ -115,17 +153,27 @@ class _Page:
 
 
 def _fmt(value: Any) -> str:
-    """Format a table cell: 4 significant digits for floats, '-' for NaN."""
-    if isinstance(value, float | np.floating):
-        return "-" if not np.isfinite(value) else f"{float(value):.4g}"
+    """Format a table cell for people: floats with 4 significant digits and separators.
+
+    Integers (job ids, seeds, counts of runs) are printed as they are; NaN as '-'.
+    """
     if isinstance(value, bool | np.bool_):
         return str(bool(value)).lower()
+    if isinstance(value, float | np.floating):
+        return format_number(float(value), 4)
     return str(value)
 
 
-def _table_html(table: pd.DataFrame) -> str:
-    """Render a table as HTML with escaped cells and compact numbers."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+def _table_html(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str:
+    """Render a table as HTML with escaped cells and numbers for people.
+
+    Args:
+        table: The table.
+        headers: Column -> header text to show instead of the column name.
+    """
+    headers = headers or {}
+    head = "".join(f"<th>{html.escape(headers.get(str(c), str(c)))}</th>"
+                   for c in table.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
         for row in table.itertuples(index=False, name=None)
@@ -158,9 +206,9 @@ def _definition_text(definition: Mapping[str, Any]) -> str:
     return yaml.safe_dump(shown, sort_keys=False, default_flow_style=False)
 
 
-def _select_jobs(sweep: Sweep, baseline: int, limit: int) -> list[int]:
+def _select_jobs(jobs: Sequence[int], baseline: int, limit: int) -> list[int]:
     """Return all jobs, or the baseline and evenly spaced others up to ``limit`` jobs."""
-    jobs = sweep.jobs
+    jobs = list(jobs)
     if len(jobs) <= limit:
         return jobs
     others = [j for j in jobs if j != baseline]
@@ -168,20 +216,80 @@ def _select_jobs(sweep: Sweep, baseline: int, limit: int) -> list[int]:
     return sorted({baseline, *(others[i] for i in picks)})
 
 
-def _selection_note(sweep: Sweep, chosen: Sequence[int], what: str) -> str:
+def _selection_note(drawable: Sequence[int], chosen: Sequence[int], what: str) -> str:
     """Say which points a kind of figure shows when it cannot show them all."""
-    if len(chosen) == len(sweep.jobs):
+    if len(chosen) == len(drawable):
         return ""
     return (f"{what} show the baseline and {len(chosen) - 1} evenly spaced of the "
-            f"{len(sweep.jobs)} points (jobs {', '.join(map(str, chosen))}).")
+            f"{len(drawable)} distinct points (jobs {', '.join(map(str, chosen))}).")
 
 
-def _clear(folder: Path, suffixes: Sequence[str]) -> None:
-    """Remove files with the given suffixes from a report folder (an earlier report)."""
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix.lstrip(".") in suffixes:
-                path.unlink()
+def _read_manifest(root: Path) -> list[Path]:
+    """Return the files an earlier report listed as its own (inside ``root`` only)."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return []
+    files = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name = line.strip()
+        if not name or name.startswith("#"):
+            continue
+        target = (root / name).resolve()
+        if target.is_relative_to(root.resolve()):
+            files.append(target)
+    return files
+
+
+def _write_manifest(root: Path, written: Iterable[Path], earlier: Iterable[Path]) -> None:
+    """Remove files of the earlier report that this one did not write; list this one's files.
+
+    Only files named in the earlier manifest are ever removed, so anything
+    else in the folder (the user's own figures and tables) stays.
+    """
+    current = {p.resolve() for p in written}
+    for stale in sorted(set(earlier) - current):
+        if stale.is_file():
+            stale.unlink()
+    names = sorted(p.relative_to(root.resolve()).as_posix() for p in current)
+    (root / MANIFEST).write_text("# files written by race-analyze; the next report replaces "
+                                 "them and removes those it no longer writes\n"
+                                 + "".join(f"{n}\n" for n in names), encoding="utf-8")
+
+
+class Progress:
+    """Stage names and progress bars of a report on standard error.
+
+    Stage names are printed whenever ``enabled``; bars (``tqdm``) only when
+    standard error is a terminal, so logs of batch jobs stay clean.
+
+    Args:
+        enabled: Whether to report at all (``race-analyze`` sets it; the
+            Python API is quiet by default).
+        stages: Number of stages, for the ``[i/n]`` counter.
+    """
+
+    def __init__(self, enabled: bool, stages: int) -> None:
+        """Start with no stage done."""
+        self.enabled = enabled
+        self.stages = stages
+        self.done = 0
+
+    def stage(self, name: str) -> None:
+        """Print the name of the next stage."""
+        self.done += 1
+        if self.enabled:
+            print(f"race-analyze: [{self.done}/{self.stages}] {name}", file=sys.stderr,
+                  flush=True)
+
+    def bar(self, items: Sequence[Any], what: str) -> Iterator[Any]:
+        """Iterate over ``items`` with a progress bar counting them."""
+        if not self.enabled or not sys.stderr.isatty() or len(items) < 2:
+            yield from items
+            return
+        from tqdm import tqdm
+
+        yield from tqdm(items, desc=f"  {what}", unit=what.split()[-1], leave=False,
+                        file=sys.stderr)
 
 
 def build_report(
@@ -194,6 +302,7 @@ def build_report(
     thresholds: Mapping[str, float] | None = None,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
+    progress: bool = False,
 ) -> Path:
     """Write the HTML report of a sweep with its tables and figures.
 
@@ -205,9 +314,12 @@ def build_report(
         baseline: Baseline point, as for :func:`analysis.load.resolve_baseline`.
         fmt: Figure format: ``png``, ``svg`` or ``pdf``.
         thresholds: Metric -> level (metric units) for the exceedance
-            heatmaps; missing metrics use the median over all runs.
+            heatmaps; other metrics use :data:`analysis.metrics_info.THRESHOLDS`
+            and get no exceedance map when they have no entry there.
         n_resamples: Bootstrap resamples of every confidence interval.
         seed: Base seed of the bootstraps.
+        progress: Print stage names (and progress bars on a terminal) to
+            standard error.
 
     Returns:
         Path of ``index.html``.
@@ -220,52 +332,101 @@ def build_report(
     names = check_metrics(DEFAULT_METRICS if metrics is None else metrics, "any")
     if not names:
         raise SweepError("no metrics requested")
-    unknown = sorted(set(thresholds or {}) - set(SUMMARY_METRICS))
+    thresholds = dict(thresholds or {})
+    unknown = sorted(set(thresholds) - set(SUMMARY_METRICS))
     if unknown:
         raise SweepError(f"--threshold for unknown summary metric(s) {', '.join(unknown)}")
-    summary = [m for m in names if m in SUMMARY_METRICS]
-    series = [m for m in names if m in TIMESERIES_METRICS]
     base = resolve_baseline(sweep, baseline)
     root = Path(out) if out is not None else sweep.path / "report"
     root.mkdir(parents=True, exist_ok=True)
-    _clear(root / "figures", FORMATS)
-    _clear(root / "tables", ("csv",))
-    (root / "tables").mkdir(exist_ok=True)
+    earlier = _read_manifest(root)
     page = _Page(root, fmt)
-    labels = point_labels(sweep)
-    shown = _select_jobs(sweep, base, figures.MAX_POINTS)
-    panels = _select_jobs(sweep, base, figures.MAX_PANELS)
+    labels = display_labels(sweep)
+    steps = Progress(progress, 8)
+
+    steps.stage("checking metrics and points")
+    hidden = uninformative_metrics(sweep, names)
+    summary = [m for m in names if m in SUMMARY_METRICS and m not in hidden]
+    series = [m for m in names if m in TIMESERIES_METRICS and m not in hidden]
+    twins = duplicate_points(sweep)
+    drawable = _distinct_jobs(sweep.jobs, twins, base)
+    shown = _select_jobs(drawable, base, figures.MAX_POINTS)
+    panels = _select_jobs(drawable, base, figures.MAX_PANELS)
     few = len(sweep.jobs) <= MAX_TABLE_POINTS
     stats_kw = {"n_resamples": n_resamples, "seed": seed}
 
     _overview(page, sweep, base, labels)
     settings = (f"metrics: {', '.join(names)}; baseline: job {base}; figures: {fmt}; "
                 f"bootstrap: {n_resamples} resamples, seed {seed}; thresholds: "
-                + (", ".join(f"{k}={v:g}" for k, v in sorted((thresholds or {}).items()))
-                   or "median of all runs"))
+                + (", ".join(f"{k}={v:g}" for k, v in sorted(thresholds.items()))
+                   or "per-metric defaults (analysis.metrics_info.THRESHOLDS)"))
     page.add(f"<p>Analysis settings: {html.escape(settings)}.</p>")
-    effects_drawn = (bool(summary) and len(sweep.jobs) > 1 and few
+    _honesty_notes(page, sweep, hidden, twins, labels)
+    effects_drawn = (bool(summary) and len(drawable) > 1 and few
                      and sweep.design_kind not in SAMPLED_DESIGNS)
-    notes = [_selection_note(sweep, panels, "Fan charts and flow figures")]
+    notes = [_selection_note(drawable, panels, "Fan charts and flow figures")]
     if effects_drawn:
-        notes.insert(0, _selection_note(sweep, shown, "Figures of paired effects"))
+        notes.insert(0, _selection_note(drawable, shown, "Figures of paired effects"))
     for note in notes:
         if note:
-            page.add(f'<p class="note">{html.escape(note)}</p>')
+            page.note(note)
+    steps.stage(f"outcome distributions ({len(summary)} metrics)")
     if summary:
-        _summary_section(page, sweep, summary, few, shown, stats_kw)
-        if len(sweep.jobs) > 1:
-            _effects_section(page, sweep, summary, base, few, shown, stats_kw)
-        if is_full_grid(sweep):
-            _heatmap_section(page, sweep, summary, thresholds or {})
-        if sweep.design_kind in SAMPLED_DESIGNS:
-            _sobol_section(page, sweep, summary, stats_kw)
+        _summary_section(page, sweep, summary, few, shown, stats_kw, steps)
+    steps.stage("paired effects against the baseline")
+    if summary and len(sweep.jobs) > 1:
+        _effects_section(page, sweep, summary, base, few, shown, drawable, stats_kw, steps)
+    steps.stage("two-parameter heatmaps")
+    if summary and is_full_grid(sweep):
+        _heatmap_section(page, sweep, summary, thresholds, base, page.effects, steps)
+    steps.stage("sensitivity indices")
+    if summary and sweep.design_kind in SAMPLED_DESIGNS:
+        _sobol_section(page, sweep, summary, stats_kw, steps)
+    steps.stage(f"time series ({len(series)} metrics)")
     if series:
-        _fan_section(page, sweep, series, panels)
-    _flow_section(page, sweep, panels, labels)
+        _fan_section(page, sweep, series, panels, steps)
+    steps.stage("researcher flows")
+    _flow_section(page, sweep, panels, drawable, labels)
+    steps.stage("writing index.html")
     index = root / "index.html"
     index.write_text(_render(sweep, page), encoding="utf-8")
+    page.written.append(index)
+    _write_manifest(root, page.written, earlier)
     return index
+
+
+def _distinct_jobs(jobs: Sequence[int], twins: Mapping[int, int], baseline: int) -> list[int]:
+    """Return one job per group of identical points (the baseline when it is in the group)."""
+    keep = []
+    for job in jobs:
+        first = twins.get(job, job)
+        group = [j for j in jobs if twins.get(j, j) == first]
+        chosen = baseline if baseline in group else first
+        if job == chosen:
+            keep.append(job)
+    return keep
+
+
+def _honesty_notes(
+    page: _Page, sweep: Sweep, hidden: Mapping[str, str], twins: Mapping[int, int],
+    labels: Mapping[int, str],
+) -> None:
+    """Add what the report does not show and which points duplicate others."""
+    if hidden:
+        items = "".join(f"<li><code>{html.escape(m)}</code> ({html.escape(metric_info(m).label)})"
+                        f": {html.escape(reason)}</li>" for m, reason in hidden.items())
+        page.add('<h2 id="not-shown">Not shown</h2><p class="note">These metrics carry no '
+                 "information in this sweep, so they are neither plotted nor tested "
+                 f"(effects would be rounding noise):</p><ul>{items}</ul>")
+    if twins:
+        items = "".join(
+            f"<li>point {job} ({html.escape(labels[job])}) duplicates point {first} "
+            f"({html.escape(labels[first])})</li>" for job, first in twins.items())
+        page.add('<h2 id="duplicates">Duplicate points</h2><p class="note">These points have '
+                 "the same value of every summary metric on every seed as another point (the "
+                 "levers that differ between them had no effect there). Figures draw each "
+                 "group once and effects are tested once per group.</p>"
+                 f"<ul>{items}</ul>")
 
 
 def _overview(page: _Page, sweep: Sweep, baseline: int, labels: Mapping[int, str]) -> None:
@@ -276,23 +437,18 @@ def _overview(page: _Page, sweep: Sweep, baseline: int, labels: Mapping[int, str
              f"design <code>{html.escape(sweep.design_kind)}</code>; baseline: job "
              f"{baseline} ({html.escape(labels[baseline])}).</p>")
     if sweep.missing_jobs:
-        page.add(f'<p class="note">{len(sweep.missing_jobs)} design point(s) have no results: '
-                 f"jobs {html.escape(', '.join(map(str, sweep.missing_jobs[:30])))}.</p>")
+        page.note(f"{len(sweep.missing_jobs)} design point(s) have no results: "
+                  f"jobs {', '.join(map(str, sweep.missing_jobs[:30]))}.")
     page.add(f"<pre>{html.escape(_definition_text(sweep.definition))}</pre>")
     page.add('<h2 id="provenance">Provenance</h2>')
     page.add(_table_html(pd.DataFrame(_flatten(sweep.provenance), columns=["key", "value"])))
     page.add('<h2 id="points">Parameter points</h2>')
     points = sweep.points.copy()
     points.insert(1, "label", [labels[j] for j in points["job"]])
-    points.to_csv(page.out / "tables" / "points.csv", index=False)
+    page.table(points, "points.csv")
     if len(points) <= MAX_TABLE_POINTS:
         page.add(_table_html(points))
     page.add('<p>All points: <a href="tables/points.csv">tables/points.csv</a>.</p>')
-
-
-def _all_null(sweep: Sweep, metrics: Sequence[str]) -> set[str]:
-    """Return the summary metrics whose every value in the sweep is null."""
-    return {m for m in metrics if not sweep.runs[m].notna().any()}
 
 
 def _seed_range(seeds: Sequence[int]) -> str:
@@ -304,26 +460,23 @@ def _seed_range(seeds: Sequence[int]) -> str:
 
 def _summary_section(
     page: _Page, sweep: Sweep, metrics: list[str], few: bool, shown: list[int],
-    stats_kw: dict[str, int],
+    stats_kw: dict[str, int], steps: Progress,
 ) -> None:
     """Add per-point statistics and distribution figures of the summary metrics."""
     page.add('<h2 id="summary">Outcome distributions</h2>')
-    table = summary_table(sweep, metrics, pooled=not few, **stats_kw)
-    table.to_csv(page.out / "tables" / "summary.csv", index=False)
+    parts = [summary_table(sweep, [m], pooled=not few, **stats_kw)
+             for m in steps.bar(metrics, "summary metrics")]
+    table = pd.concat(parts, ignore_index=True)
+    page.table(table, "summary.csv")
     scope = "each point" if few else "all runs pooled (many points)"
     page.add(f"<p>Statistics across seeds at {scope}: mean with its 95% bootstrap CI "
              "(BCa), median, 5% and 95% quantiles; n = non-null runs. "
              'CSV: <a href="tables/summary.csv">tables/summary.csv</a>.</p>')
     sampled = len(sweep.jobs) > figures.MAX_POINTS or sweep.design_kind in SAMPLED_DESIGNS
-    empty = _all_null(sweep, metrics)
-    for metric in metrics:
+    for metric in steps.bar(metrics, "distribution figures"):
         page.add(f"<h3>{html.escape(axis_label(metric))}</h3>")
         rows = table[table["metric"] == metric].drop(columns=["metric"])
         page.add(_table_html(rows))
-        if metric in empty:
-            page.add(f'<p class="note">Every value of {html.escape(metric)} is null '
-                     "(for example a threshold never reached): no figures.</p>")
-            continue
         if sampled:
             page.figure(figures.plot_parameter_scatter(sweep, metric), f"scatter_{metric}",
                         f"{metric_info(metric).label}: median across seeds at each point "
@@ -337,7 +490,7 @@ def _summary_section(
 
 def _effects_section(
     page: _Page, sweep: Sweep, metrics: list[str], baseline: int, few: bool,
-    shown: list[int], stats_kw: dict[str, int],
+    shown: list[int], drawable: list[int], stats_kw: dict[str, int], steps: Progress,
 ) -> None:
     """Add paired effects against the baseline: table and per-seed difference figures."""
     reason = ""
@@ -350,24 +503,37 @@ def _effects_section(
         page.add('<h2 id="effects">Effects against the baseline</h2><p class="note">'
                  f"Skipped: {html.escape(reason)}</p>")
         return
+    if len(drawable) < 2:
+        _no_effects(page, sweep, metrics, baseline)
+        return
     page.add('<h2 id="effects">Effects against the baseline</h2>')
-    table = effects_table(sweep, baseline, metrics, **stats_kw)
-    table.to_csv(page.out / "tables" / "effects.csv", index=False)
+    tested = [j for j in drawable if j != baseline]
+    parts = [effects_table(sweep, baseline, [m], jobs=tested, **stats_kw)
+             for m in steps.bar(metrics, "effect metrics")]
+    table = pd.concat(parts, ignore_index=True)
+    page.effects = table
+    page.table(table, "effects.csv")
+    n_pairs = len(sweep.seeds)
     page.add("<p>Paired by seed (common random numbers). effect = mean of per-seed "
              "differences (point - baseline, metric units) with its 95% bootstrap CI; "
              "d_z = effect / sd of differences; share_higher = share of seeds where the "
              "point exceeds the baseline; p_value: two-sided Wilcoxon signed-rank test, "
-             "p_holm: Holm-adjusted over the points of a metric. "
+             f"p_holm: Holm-adjusted over the {len(tested)} points compared with the "
+             "baseline, per metric (duplicate points are tested once). "
              'CSV: <a href="tables/effects.csv">tables/effects.csv</a>.</p>')
+    floor_note = holm_floor_note(n_pairs, len(tested))
+    headers = {}
+    if floor_note:
+        page.note(floor_note)
+        headers["p_holm"] = f"p_holm (≥ {holm_floor(n_pairs, len(tested)):.2g}, see note)"
     columns = ["job", *sweep.params, "n_pairs", "baseline_mean", "mean", "effect",
                "effect_ci_low", "effect_ci_high", "d_z", "share_higher", "p_value", "p_holm"]
     compared = [j for j in shown if j != baseline]
-    empty = _all_null(sweep, metrics)
-    for metric in metrics:
+    for metric in steps.bar(metrics, "effect figures"):
         page.add(f"<h3>{html.escape(axis_label(metric))}</h3>")
         rows = table[table["metric"] == metric]
-        page.add(_table_html(rows[columns]))
-        if compared and metric not in empty:
+        page.add(_table_html(rows[columns], headers))
+        if compared:
             page.figure(
                 figures.plot_paired_effects(sweep, metric, baseline, compared, table=rows),
                 f"effects_{metric}",
@@ -375,73 +541,108 @@ def _effects_section(
                 "bar: mean difference and 95% bootstrap CI.")
 
 
+def _no_effects(page: _Page, sweep: Sweep, metrics: list[str], baseline: int) -> None:
+    """Say that every point duplicates the baseline, and show it: all differences are 0.
+
+    Nothing is tested (a test of identical values has no p-value); the
+    figures exist so that experiments naming ``effects_<metric>`` still find
+    them, and they show exactly what happened.
+    """
+    page.add('<h2 id="effects">Effects against the baseline</h2>')
+    page.note("Every point duplicates the baseline (identical summary metrics on every "
+              "seed): all paired differences are exactly 0, so no effect is estimated or "
+              "tested.")
+    others = [j for j in sweep.jobs if j != baseline][:figures.MAX_POINTS]
+    empty = pd.DataFrame(columns=["metric", "job", "effect", "effect_ci_low", "effect_ci_high"])
+    for metric in metrics:
+        page.figure(figures.plot_paired_effects(sweep, metric, baseline, others, table=empty),
+                    f"effects_{metric}",
+                    f"{metric_info(metric).label}: per-seed differences from the baseline, "
+                    "all exactly 0 (every point duplicates the baseline).")
+
+
 def _heatmap_section(
-    page: _Page, sweep: Sweep, metrics: list[str], thresholds: Mapping[str, float]
+    page: _Page, sweep: Sweep, metrics: list[str], thresholds: Mapping[str, float],
+    baseline: int, effects: pd.DataFrame | None, steps: Progress,
 ) -> None:
-    """Add median and exceedance-probability heatmaps of a two-parameter grid."""
+    """Add median, paired-effect and exceedance-probability heatmaps of a two-parameter grid."""
     page.add('<h2 id="heatmaps">Two-parameter grid</h2>')
-    for metric in sorted(set(metrics) - _all_null(sweep, metrics), key=metrics.index):
-        level = thresholds.get(metric, default_threshold(sweep, metric))
-        source = "given" if metric in thresholds else "median of all runs"
-        page.figure(
-            figures.plot_heatmaps(sweep, metric, level), f"heatmap_{metric}",
-            f"{metric_info(metric).label}: median across seeds (left) and probability of "
-            f"exceeding {format_quantity(level, metric)} ({source}) (right).")
+    for metric in steps.bar(metrics, "heatmap metrics"):
+        level = threshold(metric, dict(thresholds))
+        caption = (f"{metric_info(metric).label}: median across seeds (left, with values; "
+                   "colour range covers the metric's natural bounds, or else the 5-95% range "
+                   "of all runs) and "
+                   "mean paired difference from the baseline (diverging scale centred on 0; "
+                   "hatched where its 95% CI covers 0)")
+        if level is None:
+            caption += ("; no exceedance map: the metric has no default threshold "
+                        f"(give one with --threshold {metric}=VALUE).")
+        else:
+            source = "given" if metric in thresholds else "default of the metric"
+            caption += (f"; right: probability of exceeding {format_quantity(level, metric)} "
+                        f"({source}).")
+        page.figure(figures.plot_heatmaps(sweep, metric, level, baseline, effects),
+                    f"heatmap_{metric}", caption)
 
 
 def _sobol_section(
-    page: _Page, sweep: Sweep, metrics: list[str], stats_kw: dict[str, int]
+    page: _Page, sweep: Sweep, metrics: list[str], stats_kw: dict[str, int], steps: Progress,
 ) -> None:
     """Add Sobol indices: pick-freeze on a Saltelli design, else first order from given data."""
     page.add('<h2 id="sensitivity">Global sensitivity (Sobol indices)</h2>')
     try:
         saltelli_blocks(sweep)
-        table = sobol_table(sweep, metrics, **stats_kw)
+        table = pd.concat([sobol_table(sweep, [m], **stats_kw)
+                           for m in steps.bar(metrics, "Sobol metrics")], ignore_index=True)
         text = ("First-order (Saltelli 2010) and total (Jansen) indices of the mean across "
                 "seeds, with 95% bootstrap CIs (percentile) over the base rows.")
     except SweepError as layout:
         try:
             table = first_order_table(sweep, metrics, seed=stats_kw["seed"])
         except SweepError as exc:
-            page.add(f'<p class="note">Not computed: {html.escape(str(layout))}; '
-                     f"{html.escape(str(exc))}</p>")
+            page.note(f"Not computed: {layout}; {exc}")
             return
         text = ("First-order indices of the mean across seeds estimated from the points "
                 "alone (binned correlation ratio, bias-corrected; 95% CI from a "
                 "delete-a-group jackknife). Total indices need the Saltelli layout: "
                 f"{layout}")
-    table.to_csv(page.out / "tables" / "sobol.csv", index=False)
-    page.add(f"<p>{html.escape(text)} "
-             'CSV: <a href="tables/sobol.csv">tables/sobol.csv</a>.</p>')
+    page.table(table, "sobol.csv")
+    page.add(f"<p>{html.escape(text)} Indices are shares of variance: figures show them on "
+             "[0, 1] and say when an estimate or interval end falls outside (sampling "
+             'error). CSV: <a href="tables/sobol.csv">tables/sobol.csv</a>.</p>')
     page.add(_table_html(table))
-    for metric in sorted(set(metrics) - _all_null(sweep, metrics), key=metrics.index):
+    for metric in metrics:
         page.figure(figures.plot_sobol(sweep, table, metric), f"sobol_{metric}",
                     f"{metric_info(metric).label}: Sobol indices with 95% CIs.")
 
 
-def _fan_section(page: _Page, sweep: Sweep, metrics: list[str], shown: list[int]) -> None:
+def _fan_section(
+    page: _Page, sweep: Sweep, metrics: list[str], shown: list[int], steps: Progress
+) -> None:
     """Add fan charts of the time-series metrics."""
     page.add('<h2 id="timeseries">Time series</h2>')
-    for metric in metrics:
+    for metric in steps.bar(metrics, "fan charts"):
         page.figure(figures.plot_fan_chart(sweep, metric, shown), f"fan_{metric}",
                     f"{metric_info(metric).label}: median and 50%/90% bands across seeds, "
-                    "per point.")
+                    "per point, by calendar year.")
 
 
 def _flow_section(
-    page: _Page, sweep: Sweep, shown: list[int], labels: Mapping[int, str]
+    page: _Page, sweep: Sweep, shown: list[int], drawable: list[int],
+    labels: Mapping[int, str],
 ) -> None:
     """Add researcher flows between kinds of organisation: figure and table."""
     page.add('<h2 id="flows">Brain drain: researcher flows</h2>')
     table = flow_table(sweep)
-    table.to_csv(page.out / "tables" / "flows.csv", index=False)
+    page.table(table, "flows.csv")
     page.figure(figures.plot_flows(sweep, shown, table=table[table["job"].isin(shown)]),
                 "flows", f"Mean researcher moves per year between kinds of organisation "
                 f"[{FLOW_UNIT}], per point.")
-    wide = table.pivot(index=["from_kind", "to_kind"], columns="job", values="mean")
+    wide = table[table["job"].isin(drawable)].pivot(index=["from_kind", "to_kind"],
+                                                    columns="job", values="mean")
     wide = wide[(wide > 0).any(axis=1)]
-    wide = wide.rename(columns=lambda j: labels[j] if len(sweep.params) <= 2 else f"job {j}")
-    if len(shown) == len(sweep.jobs) and not wide.empty:
+    wide = wide.rename(columns=lambda j: labels[j])
+    if len(shown) == len(drawable) and not wide.empty:
         page.add(f"<p>Mean moves per year [{FLOW_UNIT}] per pair of kinds (rows) and point "
                  '(columns). CSV: <a href="tables/flows.csv">tables/flows.csv</a>.</p>')
         page.add(_table_html(wide.reset_index()))
@@ -455,7 +656,8 @@ def _render(sweep: Sweep, page: _Page) -> str:
     nav = " ".join(
         f'<a href="#{anchor}">{text}</a>'
         for anchor, text in (("sweep", "Definition"), ("provenance", "Provenance"),
-                             ("points", "Points"), ("summary", "Distributions"),
+                             ("points", "Points"), ("not-shown", "Not shown"),
+                             ("duplicates", "Duplicates"), ("summary", "Distributions"),
                              ("effects", "Effects"), ("heatmaps", "Grid"),
                              ("sensitivity", "Sensitivity"), ("timeseries", "Time series"),
                              ("flows", "Flows"))

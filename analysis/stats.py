@@ -263,6 +263,7 @@ def effects_table(
     baseline: int,
     metrics: Sequence[str] | None = None,
     *,
+    jobs: Sequence[int] | None = None,
     confidence_level: float = 0.95,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
@@ -280,12 +281,14 @@ def effects_table(
         sweep: The loaded sweep.
         baseline: Job id of the baseline point (see :func:`analysis.load.resolve_baseline`).
         metrics: Summary metrics (default: all in ``runs.csv``).
+        jobs: Points to compare with the baseline (default: all); the Holm
+            adjustment runs over these (e.g. without duplicate points).
         confidence_level: Coverage of the bootstrap intervals (0-1).
         n_resamples: Number of bootstrap resamples.
         seed: Base seed of the bootstrap generators.
 
     Returns:
-        One row per (metric, job other than the baseline): ``metric``, ``job``,
+        One row per (metric, compared job other than the baseline): ``metric``, ``job``,
         the swept parameters, ``n_pairs``, ``baseline_mean``, ``mean``,
         ``effect`` (mean difference, metric units), ``effect_ci_low``,
         ``effect_ci_high``, ``rel_effect`` (effect / |baseline mean|),
@@ -295,11 +298,12 @@ def effects_table(
     names = _select_metrics(sweep, metrics)
     if baseline not in sweep.jobs:
         raise SweepError(f"baseline job {baseline} is not in the sweep; jobs: {sweep.jobs}")
+    compared = sweep.jobs if jobs is None else [j for j in sweep.jobs if j in set(jobs)]
     points = sweep.points.set_index("job")
     rows = []
     for metric in names:
         first = len(rows)
-        for job in sweep.jobs:
+        for job in compared:
             if job == baseline:
                 continue
             pairs = paired_differences(sweep, metric, job, baseline)
@@ -359,18 +363,26 @@ def _paired_effect(
 
 
 def default_threshold(sweep: Sweep, metric: str) -> float:
-    """Return the median of a summary metric over all runs (the default threshold).
+    """Return the default exceedance level of a summary metric.
+
+    The level is a meaningful value of the metric from
+    :data:`analysis.metrics_info.THRESHOLDS` (for example an HHI of 0.18,
+    "highly concentrated"), not a statistic of the sweep: the median of all
+    runs, the former default, makes every exceedance map a split at 50%.
 
     Args:
-        sweep: The loaded sweep.
+        sweep: The loaded sweep (checked to hold the metric).
         metric: Summary metric.
 
     Returns:
-        The pooled median in metric units (NaN if every value is null).
+        The level in metric units, or NaN when the metric has no default level.
     """
-    values = sweep.runs[check_metrics([metric], "summary")[0]].to_numpy(dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else np.nan
+    from analysis.metrics_info import threshold
+
+    check_metrics([metric], "summary")
+    del sweep
+    level = threshold(metric)
+    return np.nan if level is None else float(level)
 
 
 def grid_table(sweep: Sweep, metric: str, threshold: float | None = None) -> pd.DataFrame:
@@ -384,7 +396,8 @@ def grid_table(sweep: Sweep, metric: str, threshold: float | None = None) -> pd.
     Returns:
         One row per job: ``job``, the swept parameters, ``n`` (non-null runs),
         ``median`` (metric units), ``p_exceed`` (share of non-null runs with a
-        value strictly above the threshold, 0-1) and ``threshold``.
+        value strictly above the threshold, 0-1; NaN without a threshold) and
+        ``threshold``.
     """
     check_metrics([metric], "summary")
     level = default_threshold(sweep, metric) if threshold is None else float(threshold)
@@ -394,7 +407,8 @@ def grid_table(sweep: Sweep, metric: str, threshold: float | None = None) -> pd.
         values = values[np.isfinite(values)]
         row = {"job": int(job), **group[sweep.params].iloc[0].to_dict(), "n": values.size,
                "median": float(np.median(values)) if values.size else np.nan,
-               "p_exceed": float(np.mean(values > level)) if values.size else np.nan,
+               "p_exceed": (float(np.mean(values > level))
+                            if values.size and np.isfinite(level) else np.nan),
                "threshold": level}
         rows.append(row)
     return pd.DataFrame(rows)

@@ -88,6 +88,8 @@ def write_synthetic_sweep(
     steps: int = 24,
     design_seed: int = 0,
     name: str = "synthetic",
+    fixed: Mapping[str, float] | None = None,
+    same_as: Mapping[int, int] | None = None,
 ) -> Path:
     """Write a complete sweep directory whose outcomes follow a known linear response.
 
@@ -105,6 +107,11 @@ def write_synthetic_sweep(
         steps: Horizon of the time series, in months.
         design_seed: Seed of the noise generators (and recorded as the design seed).
         name: Sweep name recorded in ``sweep.yaml``.
+        fixed: Summary metric -> value it takes in every run (a constant or
+            saturated metric, e.g. ``{"incident_prob": 1.0}``).
+        same_as: Job -> earlier job whose outcomes (summary metrics, time
+            series and flows) it copies seed by seed: a duplicate point, as
+            when a lever has no effect at some setting.
 
     Returns:
         The sweep directory.
@@ -129,6 +136,10 @@ def write_synthetic_sweep(
         level = np.repeat([linear_value(metric, pt, effects) for pt in points], n_seeds)
         value = level + crn_sd * np.tile(crn[:, i], n_points) + noise_sd * noise[:, i]
         runs[metric] = np.where(value > NULL_ABOVE.get(metric, math.inf), np.nan, value)
+    for metric, value in (fixed or {}).items():
+        runs[metric] = float(value)
+    copies = {int(k): int(v) for k, v in (same_as or {}).items()}
+    _copy_outcomes(runs, copies, list(SUMMARY_METRICS))
     runs.to_csv(root / "runs.csv", index=False)
     ramp = (np.arange(steps) + 1) / steps
     series = pd.DataFrame({"job": np.repeat(job, steps), "seed": np.repeat(seed, steps),
@@ -138,8 +149,15 @@ def write_synthetic_sweep(
         spread = 1.0 + 0.05 * rng.standard_normal((job.size, 1))
         jitter = noise_sd * rng.standard_normal((job.size, steps)) * np.sqrt(ramp)
         series[metric] = (end[:, None] * spread * ramp + jitter).ravel()
+    _copy_outcomes(series, copies, list(TIMESERIES_METRICS))
     series.to_csv(root / "timeseries.csv", index=False)
-    _synthetic_flows(points, job, seed, steps, rng).to_csv(root / "flows.csv", index=False)
+    flows = _synthetic_flows(points, job, seed, steps, rng)
+    if copies:
+        kept = flows[~flows["job"].isin(list(copies))]
+        copied = [flows[flows["job"] == src].assign(job=dst) for dst, src in copies.items()]
+        flows = pd.concat([kept, *copied], ignore_index=True).sort_values(
+            ["job", "seed", "year"], kind="stable")
+    flows.to_csv(root / "flows.csv", index=False)
     _write_definition(root, name, params, points, seeds, kind, design_seed, steps)
     (root / "provenance.json").write_text(json.dumps({
         "git_revision": "synthetic",
@@ -147,6 +165,13 @@ def write_synthetic_sweep(
         "packages": {"numpy": np.__version__, "pandas": pd.__version__},
     }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return root
+
+
+def _copy_outcomes(table: pd.DataFrame, copies: Mapping[int, int], columns: list[str]) -> None:
+    """Overwrite, in place, the outcome columns of each target job with its source job's rows."""
+    for target, source in copies.items():
+        rows = table["job"] == target
+        table.loc[rows, columns] = table.loc[table["job"] == source, columns].to_numpy()
 
 
 def _synthetic_flows(

@@ -83,7 +83,7 @@ def test_metric_table_covers_every_model_metric() -> None:
     assert set(METRIC_INFO) <= set(SUMMARY_METRICS) | set(TIMESERIES_METRICS)
     assert axis_label("leader_gap_oom") == "Leader gap [OOM]"
     assert axis_label("incident_count", timeseries=True) == "Incidents [incidents/month]"
-    assert param_label("downstream.partner_share", "partner_share") == "partner_share [1]"
+    assert param_label("downstream.partner_share", "partner_share") == "partner_share"
     assert param_label("partnership.exclusivity") == "partnership.exclusivity"
 
 

@@ -214,5 +214,6 @@ def test_all_null_metric_gets_a_note_instead_of_empty_figures(grid_dir: Path,
     runs["upstream_deals"] = np.nan
     runs.to_csv(sweep_dir / "runs.csv", index=False)
     index = build_report(load_sweep(sweep_dir), metrics=["upstream_deals"], n_resamples=199)
-    assert "Every value of upstream_deals is null" in index.read_text(encoding="utf-8")
+    text = index.read_text(encoding="utf-8")
+    assert "<code>upstream_deals</code> (Upstream deals): undefined: every value is null" in text
     assert _check_links(index) == ["figures/flows.png"]
