@@ -86,6 +86,21 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "ai_market_usd_per_month": MetricInfo("AI market", "USD/month", log_scale=True),
     "capital_supply_usd_per_month": MetricInfo(
         "Investor capital supply", "USD/month", log_scale=True),
+    "major_incidents": MetricInfo("Major incidents", "incidents"),
+    "major_incident_prob": _share("P(at least one major incident)", "probability"),
+    "deal_offers": MetricInfo("Upstream deal offers", "offers"),
+    "deal_acceptance_rate": _share("Deal acceptance rate"),
+    "deals_blocked": MetricInfo("Deals blocked by antitrust", "deals"),
+    "frontier_training_flop_log10": MetricInfo("Largest training run", "log10 FLOP"),
+    "lab_revenue_usd_per_year": MetricInfo("Labs' revenue", "USD/yr", log_scale=True),
+    "ai_budget_usd_per_month": MetricInfo("Customers' AI budget", "USD/month", log_scale=True),
+    "lab_revenue_usd_per_month": MetricInfo("Labs' revenue", "USD/month", log_scale=True),
+    "cloud_capex_usd_per_month": MetricInfo("Cloud AI capex", "USD/month", log_scale=True),
+    "academic_salary_usd": MetricInfo("Academic salary level", "USD/yr"),
+    "academic_output_oom": MetricInfo("Academic output", "OOM/month"),
+    "startup_revenue_usd_per_month": MetricInfo("Startups' revenue", "USD/month",
+                                                log_scale=True),
+    "outside_option_share": _share("Customers' budget left to open models"),
 }
 
 #: Readable names of the organisation kinds in :data:`sim.FLOW_KINDS`.
@@ -114,6 +129,7 @@ THRESHOLDS: dict[str, float] = {
     "leader_gap_oom": 1.0,
     # More likely than not.
     "incident_prob": 0.5,
+    "major_incident_prob": 0.5,
     # Half of the top-decile researchers still in academia.
     "academia_share_top_decile": 0.5,
     # Half of the startups partnered with a lab or hyperscaler.

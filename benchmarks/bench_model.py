@@ -7,11 +7,15 @@ Run with ``python benchmarks/bench_model.py`` (``--help`` for options). It print
 2. the default scenario (120 months, 20,000 researchers, 300 startups): model
    time per month broken down by the phases of a step (``Results.phase_seconds``)
    and the wall time of the whole run, median of ``--repeats`` runs (target:
-   <= 1.0 s on one core);
+   <= 0.5 s on one core, goal 0.3 s);
 3. the time per researcher-month at 10^4, 10^5 and 10^6 researchers over
    ``--scale-months`` months, with startups scaled in proportion to researchers
    (the default 300 per 20,000) and labs, clouds and talent pools at their
-   defaults, and the ratio 10^6 : 10^4 (goal <= 1.5, i.e. linear).
+   defaults, and the ratio 10^6 : 10^4 (goal <= 1.5, i.e. linear);
+4. the race at each size over ``--race-months`` months: frontier capability at
+   the end, the number of months in which every lab trained (had compute), and
+   the mean safety share, so that the race at 10^6 researchers can be compared
+   with the default's.
 
 "Model time" is the wall time of ``sim.run`` (set-up, steps and collecting the
 results) in a warm process; interpreter start and imports are excluded. Each
@@ -32,6 +36,8 @@ import time
 import numpy as np
 
 import sim
+from sim.metrics import results
+from sim.model import RaceModel
 from sim.params import SimParams, replace
 
 HEAVY = ("mesa", "matplotlib", "pandas")
@@ -93,9 +99,9 @@ def bench_default(repeats: int, seed: int) -> None:
         print(f"  {name:<12}{1e3 * sec / steps:>10.3f}{sec / in_phases:>8.1%}")
     print(f"  {'all phases':<12}{1e3 * in_phases / steps:>10.3f}")
     wall = statistics.median(walls)
-    verdict = "ok" if wall <= 1.0 else "above target"
+    verdict = "ok" if wall <= 0.5 else "above target"
     print(f"  whole run: median {wall:.3f} s (runs: {', '.join(f'{w:.3f}' for w in walls)}); "
-          f"target <= 1.0 s: {verdict}")
+          f"target <= 0.5 s: {verdict}")
 
 
 def bench_scaling(sizes: list[int], months: int, repeats: int, seed: int) -> None:
@@ -119,6 +125,27 @@ def bench_scaling(sizes: list[int], months: int, repeats: int, seed: int) -> Non
     print(f"  ratio {hi:,} : {lo:,} = {ratio:.2f} (goal <= 1.5: {verdict})")
 
 
+def bench_race_at_scale(sizes: list[int], months: int, seed: int) -> None:
+    """Print, per workforce size, the frontier, months every lab trained and mean safety."""
+    default = SimParams()
+    per_researcher = default.scenario.n_startups / default.scenario.n_researchers
+    print(f"\nThe race at scale: {months} months, seed {seed}")
+    print(f"  {'researchers':>12}{'frontier OOM':>14}{'all labs trained':>18}"
+          f"{'safety':>8}{'lab staff':>11}")
+    for n in sizes:
+        params = replace(default, steps=months, scenario__n_researchers=n,
+                         scenario__n_startups=max(1, round(per_researcher * n)))
+        model = RaceModel(params, seed)
+        trained = 0
+        for _ in range(months):
+            model.step()
+            trained += all(lab.compute_h100e > 0 for lab in model.labs)
+        res = results(model)
+        staff = int(model.orgs.headcount[model.lab_org].sum())
+        print(f"  {n:>12,}{res.summary['frontier_capability']:>14.2f}"
+              f"{trained:>12} of {months:<3}{res.summary['safety_share_mean']:>8.3f}{staff:>11,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of the default scenario")
@@ -126,6 +153,8 @@ def main() -> None:
     parser.add_argument("--scale-months", type=int, default=24, help="months per scaling run")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
                         help="numbers of researchers for the scaling runs")
+    parser.add_argument("--race-months", type=int, default=120,
+                        help="months per run of the race-at-scale comparison")
     parser.add_argument("--seed", type=int, default=20151, help="root seed of every run")
     args = parser.parse_args()
 
@@ -135,6 +164,7 @@ def main() -> None:
     print(f"Heavy imports after `race-sim --help`:   {heavy_imports(HELP_PROBE)}")
     bench_default(args.repeats, args.seed)
     bench_scaling(sorted(args.sizes), args.scale_months, args.scale_repeats, args.seed)
+    bench_race_at_scale(sorted(args.sizes), args.race_months, args.seed)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 A **single run** (``race-sim`` with ``replicates=1``, not a multirun) writes
 into its output directory ``timeseries.csv``, ``flows.csv``,
+``money_flows.csv`` (each outside account's inflow and outflow per year),
 ``provenance.json``, ``overview.png`` and, last, ``summary.json``: its
 presence marks a finished run.
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 SUMMARY_JSON = "summary.json"
 TIMESERIES_CSV = "timeseries.csv"
 FLOWS_CSV = "flows.csv"
+MONEY_FLOWS_CSV = "money_flows.csv"
 PROVENANCE_JSON = "provenance.json"
 OVERVIEW_PNG = "overview.png"
 
@@ -59,6 +61,7 @@ ERROR_JSON = "error.json"
 #: Column headers of the files above.
 TIMESERIES_HEADER: tuple[str, ...] = ("step", *TIMESERIES_METRICS)
 FLOWS_HEADER: tuple[str, ...] = ("year", "from_kind", "to_kind", "moves")
+MONEY_FLOWS_HEADER: tuple[str, ...] = ("year", "account", "inflow_usd", "outflow_usd")
 JOB_SUMMARY_HEADER: tuple[str, ...] = ("replicate", "seed", *SUMMARY_METRICS)
 JOB_TIMESERIES_HEADER: tuple[str, ...] = ("seed", *TIMESERIES_HEADER)
 JOB_FLOWS_HEADER: tuple[str, ...] = ("seed", *FLOWS_HEADER)
@@ -278,6 +281,8 @@ def write_single_run(out_dir: Path, results: Results, prov: Mapping[str, Any]) -
     atomic_write_text(out_dir / TIMESERIES_CSV,
                       csv_text(TIMESERIES_HEADER, timeseries_rows(results)))
     atomic_write_text(out_dir / FLOWS_CSV, csv_text(FLOWS_HEADER, results.flow_rows()))
+    atomic_write_text(out_dir / MONEY_FLOWS_CSV,
+                      csv_text(MONEY_FLOWS_HEADER, results.money_flow_rows()))
     atomic_write_json(out_dir / PROVENANCE_JSON, dict(prov))
     plot_overview(out_dir / OVERVIEW_PNG, results)
     summary = {"seed": int(results.seed)}
@@ -440,9 +445,32 @@ def plot_overview(path: Path, results: Results) -> None:
 
 
 __all__ = [
-    "DONE_JSON", "ERROR_JSON", "FLOWS_CSV", "JOB_FLOWS_CSV_GZ", "JOB_FLOWS_HEADER",
-    "JOB_SUMMARY_CSV", "JOB_SUMMARY_HEADER", "JOB_TIMESERIES_CSV_GZ", "JOB_TIMESERIES_HEADER",
-    "OVERVIEW_PNG", "PROVENANCE_JSON", "SUMMARY_JSON", "TIMESERIES_CSV", "atomic_write_bytes",
-    "atomic_write_json", "atomic_write_text", "atomic_writer", "cell", "csv_text", "environment",
-    "headline_table", "plot_overview", "provenance", "write_error", "write_job", "write_single_run",
+    "DONE_JSON",
+    "ERROR_JSON",
+    "FLOWS_CSV",
+    "JOB_FLOWS_CSV_GZ",
+    "JOB_FLOWS_HEADER",
+    "JOB_SUMMARY_CSV",
+    "JOB_SUMMARY_HEADER",
+    "JOB_TIMESERIES_CSV_GZ",
+    "JOB_TIMESERIES_HEADER",
+    "MONEY_FLOWS_CSV",
+    "MONEY_FLOWS_HEADER",
+    "OVERVIEW_PNG",
+    "PROVENANCE_JSON",
+    "SUMMARY_JSON",
+    "TIMESERIES_CSV",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "atomic_writer",
+    "cell",
+    "csv_text",
+    "environment",
+    "headline_table",
+    "plot_overview",
+    "provenance",
+    "write_error",
+    "write_job",
+    "write_single_run",
 ]

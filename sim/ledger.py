@@ -5,7 +5,8 @@ which debits one account and credits another, so that the sum of all
 organisations' cash plus the outside accounts (investors, customers,
 government, households, hardware vendors, suppliers) never changes. Amounts
 are USD. Per-step inflows and outflows of each organisation are recorded for
-the conservation checks.
+the conservation checks, and every outside account's inflow and outflow by
+year of the run (``money_flows``: where money came from and where it went).
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ class Ledger:
         inflow_usd: This step's inflows per organisation.
         outflow_usd: This step's outflows per organisation.
         by_category_usd: Run totals of transfers by category.
+        year: Year of the run that transfers are booked to (0 = first 12 months).
+        external_in_usd: Money received by each outside account, shape ``(years, accounts)``.
+        external_out_usd: Money paid by each outside account, shape ``(years, accounts)``.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, years: int = 1) -> None:
         self.cash_usd = np.zeros(capacity)
         self.inflow_usd = np.zeros(capacity)
         self.outflow_usd = np.zeros(capacity)
         self.external_usd = np.zeros(len(EXTERNAL))
         self.by_category_usd: dict[str, float] = {}
+        self.year = 0
+        self.external_in_usd = np.zeros((max(years, 1), len(EXTERNAL)))
+        self.external_out_usd = np.zeros((max(years, 1), len(EXTERNAL)))
 
     def grow(self, capacity: int) -> None:
         """Make room for organisations with ids below ``capacity``."""
@@ -86,7 +93,7 @@ class Ledger:
                 self.cash_usd[one] += sign * total
                 flow[one] += total
             else:
-                self.external_usd[-one - 1] += sign * total
+                self._book_external(-one - 1, sign, total)
             return
         ids = np.broadcast_to(np.asarray(ids, dtype=np.int64), amt.shape)
         org = ids >= 0
@@ -94,9 +101,20 @@ class Ledger:
             booked = np.bincount(ids, weights=amt, minlength=self.cash_usd.size)
         else:
             booked = np.bincount(ids[org], weights=amt[org], minlength=self.cash_usd.size)
-            np.add.at(self.external_usd, -ids[~org] - 1, sign * amt[~org])
+            ext = np.bincount(-ids[~org] - 1, weights=amt[~org], minlength=len(EXTERNAL))
+            for k in np.flatnonzero(ext):
+                self._book_external(int(k), sign, float(ext[k]))
         self.cash_usd += sign * booked
         flow += booked
+
+    def _book_external(self, account: int, sign: float, amount: float) -> None:
+        """Book ``sign * amount`` on outside account ``account`` and in its yearly flows."""
+        self.external_usd[account] += sign * amount
+        year = min(self.year, self.external_in_usd.shape[0] - 1)
+        if sign > 0:
+            self.external_in_usd[year, account] += amount
+        else:
+            self.external_out_usd[year, account] += amount
 
     def _transfer_one(self, src: int, dst: int, amount: float, category: str) -> None:
         if not np.isfinite(amount) or amount < 0:
@@ -105,12 +123,12 @@ class Ledger:
             self.cash_usd[src] -= amount
             self.outflow_usd[src] += amount
         else:
-            self.external_usd[-src - 1] -= amount
+            self._book_external(-src - 1, -1.0, amount)
         if dst >= 0:
             self.cash_usd[dst] += amount
             self.inflow_usd[dst] += amount
         else:
-            self.external_usd[-dst - 1] += amount
+            self._book_external(-dst - 1, 1.0, amount)
         self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amount
 
     def total_usd(self) -> float:

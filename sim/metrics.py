@@ -115,7 +115,6 @@ def collect(model: RaceModel) -> dict[str, float]:
     flows = model.step_flows
     industry = (K_LAB, K_STARTUP, K_HYPER)
     st = o.ids(STARTUP)
-    capacity = np.array([h.capacity_h100e for h in model.clouds])
     big = np.array([h.big for h in model.clouds])
     grads, grad_industry = model.grad_history.sum(axis=0)
     return {
@@ -136,20 +135,24 @@ def collect(model: RaceModel) -> dict[str, float]:
         "openness_mean": capability_weighted_mean(op, caps),
         "startups_alive": st.size,
         "startup_partnered_share": float(np.mean(o.mode[st] == 2)) if st.size else 0.0,
-        "compute_price_usd_per_h100e_hour": float(
-            np.average([h.price_usd_per_hour for h in model.clouds],
-                       weights=np.maximum(capacity, 1e-9))),
+        "compute_price_usd_per_h100e_hour": model.mean_price_usd(),
         "frontier_training_compute_log10_flop": float(
             np.log10(max(model.train_flop.max(), 1.0))),
         "public_knowledge_oom": model.public_oom,
         "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
-        "big3_cloud_share": share_of(
-            np.array([model.base_revenue_usd(h) + h.compute_revenue_usd for h in model.clouds]),
-            big),
+        "big3_cloud_share": share_of(np.array([h.revenue_usd for h in model.clouds]), big),
         "researchers_active": rows.size,
         "upstream_deals_active": sum(lab.contract is not None for lab in model.labs),
         "ai_market_usd_per_month": model.ai_market_usd,
         "capital_supply_usd_per_month": model.capital_supply_usd,
+        "major_incident_prob": float(-np.expm1(model.log_no_major)),
+        "ai_budget_usd_per_month": model.ai_budget_usd,
+        "lab_revenue_usd_per_month": float(sum(lab.revenue_usd for lab in model.labs)),
+        "cloud_capex_usd_per_month": model.capex_usd,
+        "academic_salary_usd": float(o.salary_usd[model.pools[0].org_id]),
+        "academic_output_oom": float(sum(pool.output_oom for pool in model.pools)),
+        "startup_revenue_usd_per_month": float(o.revenue_usd[st].sum()),
+        "outside_option_share": model.outside_share,
     }
 
 
@@ -243,6 +246,14 @@ def summarize(model: RaceModel) -> dict[str, float | int | None]:
                                            / model.lab_revenue_total)
         if model.lab_revenue_total > 0 else 0.0,
         "upstream_deals": int(model.deals_signed),
+        "major_incidents": int(model.major_incidents),
+        "major_incident_prob": float(ts["major_incident_prob"][-1]),
+        "deal_offers": int(model.deal_offers),
+        "deal_acceptance_rate": model.deals_signed / model.deal_offers
+        if model.deal_offers else None,
+        "deals_blocked": int(model.deals_blocked),
+        "frontier_training_flop_log10": float(np.max(ts["frontier_training_compute_log10_flop"])),
+        "lab_revenue_usd_per_year": 12.0 * float(np.mean(ts["lab_revenue_usd_per_month"][last])),
     }
     return {name: out[name] for name in SUMMARY_METRICS}
 
@@ -261,4 +272,6 @@ def results(model: RaceModel) -> Results:
         lab_safety=model.lab_series[:steps, 1, :].copy(),
         start_year=model.p.scenario.start_year,
         phase_seconds=dict(model.phase_seconds),
+        money_flows=np.stack([model.ledger.external_in_usd[:years],
+                              model.ledger.external_out_usd[:years]], axis=-1),
     )

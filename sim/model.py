@@ -19,10 +19,24 @@ import numpy as np
 from sim import metrics
 from sim.agents import Contract, FrontierLab, Hyperscaler, Startup, TalentPool
 from sim.agents.startup import API, ORIGIN_ACADEMIA, ORIGIN_LAB, ORIGIN_OTHER, PARTNER
+from sim.economy.capital import (
+    bloc_hhi,
+    cloud_deal_value_usd,
+    debt_service_usd,
+    investor_supply_usd,
+    lab_accepts_deal,
+)
+from sim.economy.demand import adoption, economy_usd_per_month, provider_shares, purchase_shares
 from sim.ledger import CUSTOMERS, GOVERNMENT, HARDWARE, HOUSEHOLDS, INVESTORS, SUPPLIERS, Ledger
 from sim.markets.capital import allocate_capped, logit_shares, valuation_usd
 from sim.markets.compute import HOURS_PER_MONTH, clear_compute, update_price
-from sim.markets.race import hazard, openness, race_pressure
+from sim.markets.race import (
+    capped_severity_mean,
+    hazard,
+    incident_severity,
+    openness,
+    race_pressure,
+)
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
@@ -32,6 +46,8 @@ from sim.markets.talent import (
 from sim.orgs import ACADEMIA, HYPERSCALER, LAB, STARTUP, Orgs
 from sim.params import SimParams
 from sim.policies import DOWNSTREAM, SAFETY
+from sim.policies.downstream import DownstreamInputs
+from sim.policies.safety import SafetyInputs
 from sim.results import FLOW_KINDS, Results
 from sim.workforce import Workforce
 
@@ -64,7 +80,6 @@ class RaceModel(mesa.Model):
         self.audit_enabled = audit
         self.audit: list[dict] = []
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
-        self.safety_grid = np.linspace(0.0, 1.0, params.safety.br_grid)
         self.series = metrics.allocate_series(params.steps)
         self.lab_series = np.zeros((params.steps, 2, params.scenario.n_labs))
         self._init_state()
@@ -75,7 +90,7 @@ class RaceModel(mesa.Model):
         sc = p.scenario
         cap = sc.n_pools + sc.n_labs + sc.n_big_clouds + sc.n_alt_clouds + 2 * sc.n_startups + 16
         self.orgs = Orgs(cap)
-        self.ledger = Ledger(cap)
+        self.ledger = Ledger(cap, int(np.ceil(p.steps / 12)) + 1)
         self.flows = np.zeros((int(np.ceil(p.steps / 12)) + 1, len(FLOW_KINDS),
                                len(FLOW_KINDS)), dtype=np.int64)
         self.step_flows = np.zeros((len(FLOW_KINDS), len(FLOW_KINDS)), dtype=np.int64)
@@ -88,7 +103,18 @@ class RaceModel(mesa.Model):
         self.lab_revenue_total = 0.0
         self.lab_partner_revenue_total = 0.0
         self.capital_supply_usd = 0.0
-        self.ai_market_usd = 0.0
+        self.ai_market_usd = p.capital.ai_market_usd_per_month
+        self.ai_budget_usd = 0.0
+        self.major_incidents = 0
+        self.log_no_major = 0.0
+        self.response_until = -1
+        self.deal_offers = 0
+        self.deals_declined = 0
+        self.deals_blocked = 0
+        self.cooldown: dict[tuple[int, int], int] = {}
+        self.incident_log: list[tuple[int, int, float]] = []
+        self.outside_share = 1.0
+        self.capex_usd = 0.0
 
         weights = rng.dirichlet(np.full(sc.n_pools, 5.0))
         pool_ids = self.orgs.add(sc.n_pools, ACADEMIA, K_ACAD)
@@ -97,7 +123,7 @@ class RaceModel(mesa.Model):
         self.orgs.salary_usd[pool_ids] = p.talent.academic_salary_usd
         self.orgs.safety[pool_ids] = p.talent.academia_safety
         self.orgs.openness[pool_ids] = p.talent.academia_openness
-        self.orgs.prestige[pool_ids] = 0.8
+        self.orgs.prestige[pool_ids] = p.talent.academia_prestige
 
         c = p.clouds
         self.clouds: list[Hyperscaler] = []
@@ -105,18 +131,22 @@ class RaceModel(mesa.Model):
         cloud_ids = self.orgs.add(n_cloud, HYPERSCALER, K_HYPER)
         for k, org in enumerate(cloud_ids):
             big = k < sc.n_big_clouds
-            size = (c.big_capacity_h100e if big else c.alt_capacity_h100e) * rng.uniform(0.8, 1.2)
+            size = (c.big_capacity_h100e if big else c.alt_capacity_h100e) * rng.uniform(
+                1.0 - c.initial_capacity_spread, 1.0 + c.initial_capacity_spread)
             price = c.price_usd_per_h100e_hour * (1.0 if big else 1.0 + c.alt_price_premium)
             name = f"Cloud-{k + 1}" if big else f"AltCloud-{k - sc.n_big_clouds + 1}"
-            h = Hyperscaler(self, int(org), k, name, big, size, price,
-                            c.big_base_revenue_usd if big else c.alt_base_revenue_usd,
-                            c.capex_lag_months)
-            h.pipeline_h100e[:] = size * 0.03
+            h = Hyperscaler(self, int(org), k, name, big, size, price, c.capex_lag_months)
+            h.pipeline_h100e[:] = size * c.initial_pipeline_share
             self.clouds.append(h)
             self.ledger.transfer(INVESTORS, int(org),
                                  c.big_initial_cash_usd if big else c.alt_initial_cash_usd,
                                  "initial_cash")
         self.big_clouds = [h for h in self.clouds if h.big]
+        n_alt = n_cloud - sc.n_big_clouds
+        big_share = c.big_initial_market_share if n_alt else 1.0
+        big_share = big_share if sc.n_big_clouds else 0.0
+        self.cloud_share = np.array([big_share / sc.n_big_clouds if h.big
+                                     else (1.0 - big_share) / n_alt for h in self.clouds])
 
         lp = p.labs
         lab_ids = self.orgs.add(sc.n_labs, LAB, K_LAB)
@@ -147,9 +177,13 @@ class RaceModel(mesa.Model):
         self.orgs.safety[self.lab_org] = [lab.safety for lab in self.labs]
         self.orgs.openness[self.lab_org] = [lab.openness for lab in self.labs]
         self.orgs.salary_usd[self.lab_org] = lp.salary_usd
-        self.orgs.prestige[self.lab_org] = 0.6
+        self.orgs.prestige[self.lab_org] = lp.prestige
         self.public_oom = max(lab.alg_eff_oom for lab in self.labs) - p.knowledge.public_lag_oom
         self.initial_frontier = self.frontier_oom()
+        self.market_share = logit_shares(self.capabilities(), p.capital.market_logit_per_oom)
+        self.initial_adoption = p.capital.ai_market_usd_per_month / (
+            p.capital.ai_budget_gdp_share * self.economy_usd())
+        self.public_compute_share = np.zeros(sc.n_pools)
 
         self.startups: dict[int, Startup] = {}
         self._found_startups(sc.n_startups, ORIGIN_OTHER, born_step=-1, initial=True)
@@ -159,6 +193,7 @@ class RaceModel(mesa.Model):
         n_acad = round(n * sc.academia_share_initial)
         n_lab = round(n * lp.initial_staff_share) if self.labs else 0
         n_start = n - n_acad - n_lab
+        self.initial_academics = max(n_acad, 1)
         employers = np.concatenate([
             rng.choice(pool_ids, n_acad, p=weights),
             rng.choice(self.lab_org, n_lab) if n_lab else np.zeros(0, np.int64),
@@ -167,7 +202,8 @@ class RaceModel(mesa.Model):
         rows = self.workforce.add(employers.astype(np.int64), self.rngs["demography"],
                                   p.talent.skill_sigma, p.talent.pref_alpha, p.talent.pref_beta,
                                   graduate=False)
-        self.workforce.tenure_months[rows] = rng.uniform(0, 60, rows.size)
+        self.workforce.tenure_months[rows] = rng.uniform(0, p.talent.initial_tenure_max_months,
+                                                         rows.size)
         self._refresh_headcount()
         self._set_salaries()
         wf = self.workforce
@@ -192,10 +228,16 @@ class RaceModel(mesa.Model):
         lp = self.p.labs
         return lp.run_months * (1.0 + lp.run_months_growth_per_year) ** (self.t / 12.0)
 
+    def largest_run_share(self) -> float:
+        """Share of a lab's training compute used by its largest run this month (<= 1)."""
+        lp = self.p.labs
+        return min(1.0, lp.largest_run_share
+                   * (1.0 + lp.largest_run_share_growth_per_year) ** (self.t / 12.0))
+
     def _log_training_flop(self, compute_h100e: float) -> float:
         lp = self.p.labs
-        return float(np.log10(max(lp.train_share * compute_h100e * self.run_months()
-                                  * lp.flop_per_h100e_month, 1.0)))
+        return float(np.log10(max(lp.train_share * self.largest_run_share() * compute_h100e
+                                  * self.run_months() * lp.flop_per_h100e_month, 1.0)))
 
     # ------------------------------------------------------------ accessors
     def frontier_oom(self) -> float:
@@ -218,15 +260,33 @@ class RaceModel(mesa.Model):
         """Quality lead of partnered startups: lead months times frontier growth (OOM)."""
         return self.p.downstream.early_access_lead_months * self.frontier_growth_oom_per_month()
 
-    def base_revenue_usd(self, cloud: Hyperscaler) -> float:
-        """Monthly operating profit of a cloud's non-AI business, growing with the market (USD)."""
-        growth = 1.0 + self.p.clouds.base_revenue_growth_per_year
-        return cloud.base_revenue_usd * growth ** (self.t / 12.0)
+    def cloud_market_usd(self) -> float:
+        """Spending on non-AI cloud services this month, growing at a trend (USD/month)."""
+        c = self.p.clouds
+        return c.cloud_market_usd_per_year / 12.0 * (
+            1.0 + c.base_revenue_growth_per_year) ** (self.t / 12.0)
+
+    def economy_usd(self) -> float:
+        """Output of the exogenous economy this month (USD/month)."""
+        cp = self.p.capital
+        return economy_usd_per_month(cp.gdp_usd_per_year, cp.gdp_growth_per_year, self.t)
+
+    def academic_budget_usd(self) -> float:
+        """Government budget for academic salaries and compute this month (USD/month)."""
+        tp = self.p.talent
+        return (tp.academic_budget_usd_per_head_year * self.initial_academics / 12.0
+                * (1.0 + tp.academic_budget_growth_per_year) ** (self.t / 12.0))
 
     def hw_cost_usd(self) -> float:
         """Purchase cost of one H100e of capacity this month (USD)."""
         c = self.p.clouds
         return c.hw_cost_usd_per_h100e * (1.0 - c.hw_cost_decline_per_year) ** (self.t / 12.0)
+
+    def mean_price_usd(self) -> float:
+        """Capacity-weighted mean spot price of compute (USD per H100e-hour)."""
+        cap = np.array([h.capacity_h100e for h in self.clouds])
+        price = np.array([h.price_usd_per_hour for h in self.clouds])
+        return float(np.average(price, weights=np.maximum(cap, 1e-9)))
 
     def price_floor_usd(self) -> float:
         """Price floor this month: hardware rental cost plus margin (USD per H100e-hour)."""
@@ -263,11 +323,16 @@ class RaceModel(mesa.Model):
                                                  * lp.initial_staff_share / max(1, len(self.labs))))
         labs = self.lab_org
         o.salary_usd[labs] = lp.salary_usd * np.clip(
-            (cash[labs] / head[labs] / ref) ** lp.salary_cash_elasticity, 0.5, 30.0)
+            (cash[labs] / head[labs] / ref) ** lp.salary_cash_elasticity, lp.salary_clip_min,
+            lp.salary_clip_max)
         st = self.orgs.ids(STARTUP)
         ref_s = max(1.0, sp.initial_cash_usd / max(sp.initial_staff, 1))
         o.salary_usd[st] = sp.salary_usd * np.clip(
-            (cash[st] / head[st] / ref_s) ** lp.salary_cash_elasticity, 0.5, 10.0)
+            (cash[st] / head[st] / ref_s) ** lp.salary_cash_elasticity, lp.salary_clip_min,
+            sp.salary_clip_max)
+        pools = np.array([x.org_id for x in self.pools])
+        per_head = self.academic_budget_usd() * 12.0 / max(int(head[pools].sum()), 1)
+        o.salary_usd[pools] = min(self.p.talent.academic_salary_usd, per_head)
 
     # ------------------------------------------------------------- startups
     def _found_startups(self, n: int, origin: int, born_step: int, initial: bool) -> np.ndarray:
@@ -282,11 +347,16 @@ class RaceModel(mesa.Model):
         o.prestige[ids] = tp.startup_prestige
         o.initial[ids] = initial
         self.ledger.transfer(INVESTORS, ids, sp.initial_cash_usd, "seed_funding")
-        o.valuation_usd[ids] = sp.initial_cash_usd * 3.0
-        self._assign_modes(ids, self.downstream_policy(self, ids, self.rngs["downstream"]))
+        o.valuation_usd[ids] = sp.initial_cash_usd * sp.valuation_cash_multiple
+        self._assign_modes(ids, self._choose_modes(ids.size))
         for org in ids:
             self.startups[int(org)] = Startup(self, int(org), origin, born_step)
         return ids
+
+    def _choose_modes(self, n: int) -> np.ndarray:
+        """Access modes of ``n`` deciding startups from the downstream policy."""
+        inputs = DownstreamInputs(self.p, self.frontier_oom(), self.early_access_lead_oom())
+        return self.downstream_policy(n, inputs, self.rngs["downstream"])
 
     def _assign_modes(self, ids: np.ndarray, modes: np.ndarray) -> None:
         """Set access modes, partner/API labs and clouds of startups ``ids``."""
@@ -323,6 +393,7 @@ class RaceModel(mesa.Model):
     def step(self) -> None:
         """Advance one month: the nine phases of model-spec "Order of a step"."""
         self.ledger.start_step()
+        self.ledger.year = self.t // 12
         self.step_flows[:] = 0
         snap = self._snapshot() if self.audit_enabled else None
         phases: tuple[Callable[[], None], ...] = (
@@ -363,15 +434,16 @@ class RaceModel(mesa.Model):
     def _capital(self) -> None:
         p, o, led = self.p, self.orgs, self.ledger
         cp = p.capital
-        front = self.frontier_oom()
         caps = self.capabilities()
         rank = np.argsort(np.argsort(-caps))
         lab_rev = np.array([lab.revenue_usd for lab in self.labs])
-        new_val = valuation_usd(lab_rev, rank, cp.valuation_revenue_multiple,
-                                cp.valuation_rank_premium_usd)
+        trust = np.array([lab.trust for lab in self.labs])
+        new_val = trust * valuation_usd(lab_rev, rank, cp.valuation_revenue_multiple,
+                                        cp.valuation_rank_premium_usd)
         st = o.ids(STARTUP)
-        st_val = cp.valuation_revenue_multiple * 0.5 * 12.0 * o.revenue_usd[st] + \
-            p.startups.initial_cash_usd * 3.0
+        sp = p.startups
+        st_val = (sp.valuation_revenue_multiple * 12.0 * o.revenue_usd[st]
+                  + sp.initial_cash_usd * sp.valuation_cash_multiple)
         old = o.valuation_usd.copy()
         o.valuation_usd[self.lab_org] = new_val
         o.valuation_usd[st] = st_val
@@ -379,17 +451,20 @@ class RaceModel(mesa.Model):
         o.valuation_growth[: o.size] = 1.0
         o.valuation_growth[ids] = np.clip(
             np.divide(o.valuation_usd[ids], old[ids], out=np.ones(ids.size),
-                      where=old[ids] > 0), 0.9, 1.1)
+                      where=old[ids] > 0), 1.0 - cp.valuation_change_clip,
+            1.0 + cp.valuation_change_clip)
 
-        self.capital_supply_usd = (cp.investor_usd_per_month
-                                   * (1.0 + cp.investor_growth_per_year) ** (self.t / 12.0)
-                                   * 10.0 ** (cp.hype_elasticity * (front - self.initial_frontier)))
+        self.capital_supply_usd = investor_supply_usd(
+            cp.investor_usd_per_month, cp.investor_growth_per_year, self.t,
+            self.ai_market_usd / cp.ai_market_usd_per_month, cp.hype_elasticity,
+            self.economy_usd(), cp.investor_max_gdp_share)
         indep = np.array([lab.independent for lab in self.labs])
         lab_need = np.where(indep, new_val ** cp.valuation_weight_exponent, 0.0)
-        lab_caps = np.where(indep, 0.5 * new_val, 0.0)
+        lab_caps = np.where(indep, p.labs.raise_valuation_cap * new_val, 0.0)
         alt = [h for h in self.clouds if not h.big]
         if alt:
-            need = np.array([max(h.demand_h100e - h.capacity_h100e, 0.0) + 0.1 * h.capacity_h100e
+            need = np.array([max(h.demand_h100e - h.capacity_h100e, 0.0)
+                             + cp.alt_cloud_spare_share * h.capacity_h100e
                              for h in alt]) * self.hw_cost_usd()
             money = allocate_capped(self.capital_supply_usd * cp.alt_cloud_capital_share, need,
                                     need)
@@ -400,22 +475,44 @@ class RaceModel(mesa.Model):
         if st.size:
             runway = led.cash_usd[st] / np.maximum(self._startup_costs(st), 1.0)
             pct = (np.argsort(np.argsort(o.quality_oom[st])) + 1.0) / st.size
-            backed = self.rngs["capital"].random(st.size) < p.startups.funding_success * 2 * pct
-            weights = np.where((runway < 6.0) & backed,
+            backed = self.rngs["capital"].random(st.size) < sp.funding_success * 2 * pct
+            weights = np.where((runway < sp.runway_months) & backed,
                                o.valuation_usd[st] ** cp.valuation_weight_exponent, 0.0)
             startup_share = 1.0 - cp.lab_capital_share - cp.alt_cloud_capital_share
             st_money = allocate_capped(self.capital_supply_usd * startup_share,
                                        weights, 0.5 * o.valuation_usd[st])
             led.transfer(INVESTORS, st, st_money, "venture_capital")
-        for h in self.clouds:
-            led.transfer(CUSTOMERS, h.org_id, self.base_revenue_usd(h), "cloud_base_revenue")
+        self._cloud_market()
         for lab in self.labs:
             if lab.owner is not None:
-                budget = p.clouds.big_ai_budget_share * self.base_revenue_usd(lab.owner)
+                budget = p.clouds.big_ai_budget_share * lab.owner.revenue_usd
                 led.transfer(lab.owner.org_id, lab.org_id,
-                             min(budget, led.cash_usd[lab.owner.org_id]), "inhouse_funding")
+                             min(budget, max(led.cash_usd[lab.owner.org_id], 0.0)),
+                             "inhouse_funding")
         self._upstream_deals(caps, new_val)
         self._buybacks()
+
+    def _cloud_market(self) -> None:
+        """Non-AI cloud customers spend the market's budget at providers by scale and price.
+
+        The market (USD/month) grows at a trend. Customers stay with their
+        provider except a share ``market_switching_per_month`` who choose anew
+        in proportion to providers' revenue to the power
+        ``market_scale_exponent`` (scale and breadth of services; AI compute
+        sales count), so the big-3 share moves from its 2017 level by
+        competition. Each provider pays its operating
+        costs (``1 - operating_margin`` of that revenue) to suppliers.
+        """
+        c, led = self.p.clouds, self.ledger
+        scale = np.array([max(h.revenue_usd, 1e-9) for h in self.clouds])
+        attraction = provider_shares(scale, np.ones(scale.size), c.market_scale_exponent, 0.0)
+        self.cloud_share += c.market_switching_per_month * (attraction - self.cloud_share)
+        revenue = self.cloud_market_usd() * self.cloud_share
+        orgs = np.array([h.org_id for h in self.clouds])
+        led.transfer(CUSTOMERS, orgs, revenue, "cloud_revenue")
+        led.transfer(orgs, SUPPLIERS, (1.0 - c.operating_margin) * revenue, "cloud_operating_costs")
+        for h, r in zip(self.clouds, revenue, strict=True):
+            h.market_revenue_usd = float(r)
 
     def _upstream_deals(self, caps: np.ndarray, val: np.ndarray) -> None:
         pp, gov, rng = self.p.partnership, self.p.governance, self.rngs["capital"]
@@ -429,6 +526,7 @@ class RaceModel(mesa.Model):
         top = [self.labs[i] for i in order[: pp.offer_top_k]]
         lab_compute = np.array([lab.compute_h100e for lab in self.labs])
         total_compute = max(lab_compute.sum(), 1e-9)
+        exclusive = pp.exclusivity and not gov.exclusivity_ban
         decided: set[int] = set()
         for k in rng.permutation(len(self.big_clouds)):
             h = self.big_clouds[k]
@@ -437,32 +535,74 @@ class RaceModel(mesa.Model):
             if rng.random() >= pp.offer_prob_per_month:
                 continue
             cands = [lab for lab in top if lab.independent and lab.contract is None
-                     and lab.org_id not in decided]
+                     and lab.org_id not in decided
+                     and self.cooldown.get((h.org_id, lab.org_id), -1) <= self.t]
             if not cands:
                 continue
             lab = cands[0]
             decided.add(lab.org_id)
             i = self.lab_index[lab.org_id]
-            price_month = h.price_usd_per_hour * HOURS_PER_MONTH
-            affordable = (self.ledger.cash_usd[lab.org_id] * self.p.labs.cash_burn_share
-                          / price_month)
-            need = pp.need_ratio * max(lab_compute.max(), 1.0)
-            if need <= affordable:
-                continue
-            tied = sum(lab_compute[self.lab_index[o]] for o in h.partners) + lab_compute[i]
-            tied += sum(lab_compute[self.lab_index[x.org_id]] for x in self.labs if x.owner is h)
-            if tied / total_compute > gov.antitrust_share_threshold:
-                continue
             size = pp.deal_size_valuation_share * val[i]
-            cash_part = min((1 - pp.credit_share) * size, self.ledger.cash_usd[h.org_id] * 0.2)
+            if size <= 0:
+                continue
+            price_month = h.price_usd_per_hour * HOURS_PER_MONTH
+            budget = self.ledger.cash_usd[lab.org_id] * self.p.labs.cash_burn_share
+            constrained = pp.need_ratio * max(lab_compute.max(), 1.0) > budget / price_month
+            spend = (budget * self.p.labs.compute_budget_share + pp.credit_share * size
+                     / pp.deal_length_months) * pp.deal_length_months
+            margin = 1.0 - self.price_floor_usd() / (1.0 + self.p.clouds.margin_floor) / (
+                h.price_usd_per_hour)
+            cloud_view = val[i] * rng.lognormal(0.0, pp.valuation_noise)
+            lab_view = val[i] * rng.lognormal(0.0, pp.valuation_noise)
+            offer = cloud_deal_value_usd(
+                pp.equity_share, cloud_view, size, pp.credit_share, 1.0 - margin,
+                max(margin, 0.0) * spend * (1.0 if exclusive else 0.5), pp.hurdle_rate) > 0
+            if not offer:
+                continue
+            self.deal_offers += 1
+            if self._antitrust_blocks(h, i, lab_compute, total_compute):
+                self.deals_blocked += 1
+                self.cooldown[(h.org_id, lab.org_id)] = self.t + pp.offer_cooldown_months
+                continue
+            if not lab_accepts_deal(pp.equity_share, lab_view, size, constrained,
+                                    pp.compute_premium, exclusive, pp.exclusivity_cost):
+                self.deals_declined += 1
+                self.cooldown[(h.org_id, lab.org_id)] = self.t + pp.offer_cooldown_months
+                continue
+            cash_part = min((1 - pp.credit_share) * size,
+                            max(self.ledger.cash_usd[h.org_id], 0.0) * pp.cash_cap_share)
             self.ledger.transfer(h.org_id, lab.org_id, cash_part, "upstream_investment")
             lab.contract = Contract(lab.org_id, h, self.t, self.t + pp.deal_length_months,
                                     pp.credit_share * size, pp.credit_discount,
-                                    pp.exclusivity and not gov.exclusivity_ban, pp.equity_share,
+                                    exclusive, pp.equity_share,
                                     h.price_usd_per_hour, self.hw_cost_usd())
             lab.partner_equity = 1.0 - (1.0 - lab.partner_equity) * (1.0 - pp.equity_share)
             h.partners.append(lab.org_id)
             self.deals_signed += 1
+
+    def _antitrust_blocks(self, cloud: Hyperscaler, i: int, lab_compute: np.ndarray,
+                          total_compute: float) -> bool:
+        """Whether antitrust review blocks a deal between ``cloud`` and lab ``i``.
+
+        Two tests: the pair's compute share above
+        ``governance.antitrust_share_threshold``, and, when ``governance.antitrust``
+        is on, the merger-guidelines test on the Herfindahl index of compute over
+        blocs (a cloud with its in-house and partner labs): post-deal HHI above
+        ``antitrust_hhi_threshold`` with an increase above ``antitrust_hhi_delta``.
+        """
+        gov = self.p.governance
+        bloc = np.array([lab.owner.org_id if lab.owner is not None
+                         else lab.contract.cloud.org_id if lab.contract is not None
+                         else -1 - j for j, lab in enumerate(self.labs)])
+        tied = lab_compute[(bloc == cloud.org_id) | (np.arange(bloc.size) == i)].sum()
+        if tied / total_compute > gov.antitrust_share_threshold:
+            return True
+        if not gov.antitrust:
+            return False
+        after = bloc.copy()
+        after[i] = cloud.org_id
+        pre, post = bloc_hhi(lab_compute, bloc), bloc_hhi(lab_compute, after)
+        return post > gov.antitrust_hhi_threshold and post - pre > gov.antitrust_hhi_delta
 
     def _buybacks(self) -> None:
         g, wf, led = self.p.governance, self.workforce, self.ledger
@@ -477,7 +617,7 @@ class RaceModel(mesa.Model):
             staff = rows[emp == lab.org_id]
             offer = g.buyback_share * wf.vested_equity_usd[staff]
             total = offer.sum()
-            budget = 0.25 * max(led.cash_usd[lab.org_id], 0.0)
+            budget = g.buyback_cash_share * max(led.cash_usd[lab.org_id], 0.0)
             if total <= 0 or budget <= 0:
                 continue
             offer *= min(1.0, budget / total)
@@ -537,14 +677,25 @@ class RaceModel(mesa.Model):
             pref[i] = pick[i]
             spot[i] = budget / month_price[pick[i]]
         cheaper = c.hw_cost_usd_per_h100e / self.hw_cost_usd()
-        acad = o.headcount[pools] * (p.talent.academic_compute_h100e_per_head * cheaper
-                                     + p.governance.public_compute_h100e_per_academic)
-        spot[nl: nl + npl] = acad
+        wf = self.workforce
+        rows = wf.active_rows()
+        acad_bill = np.bincount(wf.employer[rows], weights=wf.salary_usd[rows],
+                                minlength=o.size)[pools] / 12.0
+        share = o.headcount[pools] / max(int(o.headcount[pools].sum()), 1)
+        affordable = np.maximum(self.academic_budget_usd() * share - acad_bill, 0.0) / (
+            month_price[pick[nl: nl + npl]])
+        base = np.minimum(o.headcount[pools] * p.talent.academic_compute_h100e_per_head
+                          * cheaper, affordable)
+        public = o.headcount[pools] * p.governance.public_compute_h100e_per_academic
+        self.public_compute_share = np.divide(public, base + public, out=np.zeros(npl),
+                                              where=base + public > 0)
+        spot[nl: nl + npl] = base + public
         pref[nl: nl + npl] = pick[nl: nl + npl]
         sp = p.startups
         need = (sp.compute_h100e_per_head * np.maximum(o.headcount[st], 1)
-                + 0.2 * o.revenue_usd[st] / month_price[o.cloud[st]])
-        afford = np.maximum(led.cash_usd[st], 0.0) * 0.1 / month_price[o.cloud[st]]
+                + sp.compute_revenue_share * o.revenue_usd[st] / month_price[o.cloud[st]])
+        afford = (np.maximum(led.cash_usd[st], 0.0) * sp.compute_cash_share
+                  / month_price[o.cloud[st]])
         spot[nl + npl:] = np.minimum(need, afford)
         pref[nl + npl:] = o.cloud[st]
         locked = o.partner_cloud[st] >= 0
@@ -585,20 +736,25 @@ class RaceModel(mesa.Model):
         cost = self.hw_cost_usd()
         floor = self.price_floor_usd()
         lag = c.capex_lag_months
+        self.capex_usd = 0.0
         for h in self.clouds:
-            response = (h.price_usd_per_hour / floor) ** c.capex_price_elasticity
+            response = np.exp(c.capex_price_elasticity * np.log(h.price_usd_per_hour / floor))
             want = h.capex_order_h100e(c.capex_headroom, lag, response)
+            profit = h.compute_revenue_usd + c.operating_margin * h.market_revenue_usd
             budget = max(0.0, led.cash_usd[h.org_id]) * c.capex_cash_share + \
-                c.capex_reinvest_share * (h.compute_revenue_usd + self.base_revenue_usd(h))
+                c.capex_reinvest_share * profit
             budget = min(budget, max(0.0, led.cash_usd[h.org_id]))
             units = min(want, budget / cost)
-            financed = c.capex_external_share * (want - units)
+            room = max(0.0, c.debt_revenue_years * 12.0 * h.revenue_usd - h.debt_usd)
+            financed = min(c.capex_external_share * (want - units) * cost, room)
             if financed > 0:
-                led.transfer(INVESTORS, h.org_id, financed * cost, "capex_financing")
-                units += financed
+                led.transfer(INVESTORS, h.org_id, financed, "capex_debt")
+                h.debt_usd += financed
+                units += financed / cost
             if units <= 0:
                 continue
             led.transfer(h.org_id, HARDWARE, units * cost, "capex")
+            self.capex_usd += units * cost
             h.pipeline_h100e[lag] += units
 
     # 4. talent ------------------------------------------------------------
@@ -622,13 +778,15 @@ class RaceModel(mesa.Model):
         vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
         cand = sample_candidates(vac, s_rows.size, p.candidates, rng)
         partner_of_cur = o.partner_lab[cur]
-        known = (partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
+        known = ((partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
+                 & (rng.random(s_rows.size) < p.partner_visibility))
         cand[known, -1] = partner_of_cur[known]
         options = np.concatenate([cur[:, None], cand], axis=1)
         valid = options >= 0
         opt = np.where(valid, options, 0)
         comp = np.maximum(o.compute_h100e[opt], 1e-6) / np.maximum(o.headcount[opt], 1)
-        util = (p.b_wage * np.log(o.salary_usd[opt]) + p.b_compute * np.log(comp + 1e-3)
+        util = (p.b_wage * np.log(np.maximum(o.salary_usd[opt], 1.0))
+                + p.b_compute * np.log(comp + 1e-3)
                 + p.b_prestige * o.prestige[opt]
                 + p.b_safety * wf.safety_pref[s_rows, None] * o.safety[opt]
                 + p.b_openness * wf.openness_pref[s_rows, None] * o.openness[opt])
@@ -669,14 +827,25 @@ class RaceModel(mesa.Model):
             1 - p.labs.compute_budget_share) * 12.0
         target = staff_budget / o.salary_usd[labs]
         vac[labs] = np.clip(target - o.headcount[labs], 0.0,
-                            np.maximum(5.0, 0.2 * o.headcount[labs]))
+                            np.maximum(p.labs.hiring_step_min,
+                                       p.labs.hiring_step_share * o.headcount[labs]))
         st = o.ids(STARTUP)
         sp = p.startups
         per_head = o.salary_usd[st] / 12.0 + sp.other_cost_usd_per_head
-        target_s = np.minimum(sp.max_headcount, np.maximum(led.cash_usd[st], 0.0) * 0.1 / per_head)
+        target_s = np.minimum(sp.max_headcount, np.maximum(led.cash_usd[st], 0.0)
+                              * sp.hiring_cash_share / per_head)
         vac[st] = np.clip(target_s - o.headcount[st], 0.0, None)
         pools = np.array([x.org_id for x in self.pools])
-        vac[pools] = p.talent.academic_hiring_share / 12.0 * o.headcount[pools] + 1.0
+        wf = self.workforce
+        rows = wf.active_rows()
+        bill = np.bincount(wf.employer[rows], weights=wf.salary_usd[rows],
+                           minlength=o.size)[pools] / 12.0
+        share = o.headcount[pools] / max(int(o.headcount[pools].sum()), 1)
+        room = np.divide(np.maximum(self.academic_budget_usd() * share - bill, 0.0),
+                         o.salary_usd[pools] / 12.0, out=np.zeros(pools.size),
+                         where=o.salary_usd[pools] > 0)
+        vac[pools] = np.minimum(p.talent.academic_hiring_share / 12.0 * o.headcount[pools] + 1.0,
+                                room)
         o.vacancies[: o.size] = vac
 
     def _move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
@@ -695,7 +864,8 @@ class RaceModel(mesa.Model):
         moved = np.zeros(wf.size, dtype=bool)
         moved[movers] = True
         at_lab = rows[(o.kind[wf.employer[rows]] == LAB) & ~moved[rows]]
-        prob = np.minimum(1.0, p.spinout_rate_per_month
+        restrained = np.exp(-self.p.governance.noncompete_penalty)
+        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained
                           * (1.0 + wf.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
         return at_lab[rng.random(at_lab.size) < prob]
 
@@ -705,7 +875,7 @@ class RaceModel(mesa.Model):
         wf = self.workforce
         src = wf.employer[founders].copy()
         ids = self._found_startups(founders.size, ORIGIN_LAB, self.t, initial=False)
-        stake = 0.2 * wf.liquid_wealth_usd[founders]
+        stake = self.p.startups.founder_stake_share * wf.liquid_wealth_usd[founders]
         self.ledger.transfer(HOUSEHOLDS, ids, stake, "founder_investment")
         wf.liquid_wealth_usd[founders] -= stake
         self._move(founders, src, ids)
@@ -723,9 +893,11 @@ class RaceModel(mesa.Model):
                                  sp.gap_scale_oom, sp.w_gap, sp.w_contenders, sp.w_enmity,
                                  sp.w_investor)
         compute = np.array([lab.compute_h100e for lab in self.labs])
-        floor = np.where(compute >= p.governance.safety_floor_compute_h100e,
-                         p.governance.safety_floor, 0.0)
-        target = self.safety_policy(self, caps, s_now, pressure, floor)
+        gov = p.governance
+        floor = np.where(compute >= gov.safety_floor_compute_h100e, gov.safety_floor, 0.0)
+        if self.t < self.response_until:
+            floor = np.maximum(floor, gov.incident_safety_floor)
+        target = self.safety_policy(self._safety_inputs(caps, s_now, pressure, enmity, floor), sp)
         s_new = np.maximum(s_now + sp.adjust_rate * (target - s_now), floor)
         commercial = np.array([lab.commercial for lab in self.labs])
         o_base = np.array([lab.o_base for lab in self.labs])
@@ -738,8 +910,8 @@ class RaceModel(mesa.Model):
         absorb = np.log10(np.maximum(effort, 1e-9) / (effort + lp.absorb_half_skill))
         alg = np.array([lab.alg_eff_oom for lab in self.labs]) + d_alg
         alg = np.maximum(alg, self.public_oom + absorb)
-        train = ((1.0 - s_new) * lp.train_share * compute * self.run_months()
-                 * lp.flop_per_h100e_month)
+        train = ((1.0 - s_new) * lp.train_share * self.largest_run_share() * compute
+                 * self.run_months() * lp.flop_per_h100e_month)
         cap_new = np.maximum(caps, np.log10(np.maximum(train, 1.0)) + alg)
         for i, lab in enumerate(self.labs):
             lab.safety, lab.openness, lab.pressure = float(s_new[i]), float(o_new[i]), pressure[i]
@@ -749,8 +921,9 @@ class RaceModel(mesa.Model):
         pools = np.array([x.org_id for x in self.pools])
         acad_input = o.skill_sum[pools] * (o.compute_h100e[pools] / np.maximum(
             o.headcount[pools], 1) + 1e-3)
-        acad_out = kp.academic_rate_oom_per_month * (acad_input / kp.academic_ref_compute_h100e
-                                                     ) ** kp.academic_returns
+        lag = max(0.0, float(alg.max()) - self.public_oom)
+        acad_out = (kp.academic_rate_oom_per_month * (acad_input / kp.academic_ref_compute_h100e)
+                    ** kp.academic_returns * 10.0 ** (-kp.academic_public_elasticity * lag))
         for pool, out in zip(self.pools, acad_out, strict=True):
             pool.output_oom = float(out)
         published = o_new * d_alg
@@ -762,24 +935,64 @@ class RaceModel(mesa.Model):
         rel = output / max(output.max(), 1e-12)
         o.prestige[ids] += kp.prestige_smoothing * (rel - o.prestige[ids])
 
+    def _safety_inputs(self, caps: np.ndarray, s_now: np.ndarray, pressure: np.ndarray,
+                       enmity: np.ndarray, floor: np.ndarray) -> SafetyInputs:
+        """What the labs' safety decision depends on (docs/model.md §7.5).
+
+        The value of speed is the revenue one OOM of capability brings per
+        month in the labs' logit market, ``beta (1 - share) (R + V / (12 m))``
+        (revenue, plus the valuation's rank premium as a monthly flow); the
+        expected loss per incident is the capped mean severity times the lost
+        revenue over the recovery and the valuation loss per unit severity.
+        """
+        ip, cp = self.p.incidents, self.p.capital
+        rev = np.array([lab.revenue_usd for lab in self.labs])
+        val = self.orgs.valuation_usd[self.lab_org]
+        flow = rev + val / (12.0 * max(cp.valuation_revenue_multiple, 1e-9))
+        speed = cp.market_logit_per_oom * (1.0 - self.market_share) * flow
+        cap = 1.0 / max(ip.customer_loss_per_severity, 1e-12)
+        months = min(1.0 / max(ip.trust_recovery_per_month, 1e-12), float(self.p.steps))
+        loss = capped_severity_mean(ip.severity_alpha, cap) * (
+            ip.customer_loss_per_severity * rev * months + ip.valuation_loss_per_severity * val)
+        h0 = hazard(caps, np.zeros(caps.size), ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
+        s_base = np.array([lab.s_base for lab in self.labs])
+        return SafetyInputs(caps, s_now, pressure, floor, s_base, enmity, speed, h0, loss,
+                            ip.gamma)
+
     # 6. downstream ----------------------------------------------------------
     def _downstream(self) -> None:
+        """Customers spend their AI budget on labs' APIs and startups' products.
+
+        Spending is the customers' budget (a share of the economy) times
+        adoption (logistic in frontier capability and compute price); it splits
+        into the labs' direct segment and the applications segment, each shared
+        by a logit over quality with an outside option (open-weight models one
+        ``open_model_lag_oom`` behind the frontier) whose spend stays with the
+        customers (docs/model.md §7.7).
+        """
         p, o, led, rng = self.p, self.orgs, self.ledger, self.rngs["downstream"]
         cp, d = p.capital, p.downstream
         st = o.ids(STARTUP)
         if st.size:
             redo = st[rng.random(st.size) < d.reconsider_rate_per_month]
             if redo.size:
-                self._assign_modes(redo, self.downstream_policy(self, redo, rng))
+                self._assign_modes(redo, self._choose_modes(redo.size))
         front = self.frontier_oom()
         caps = self.capabilities()
-        self.ai_market_usd = cp.ai_market_usd_per_month * 10.0 ** (
-            cp.market_elasticity * (front - self.initial_frontier))
-        lab_share = logit_shares(caps, cp.market_logit_per_oom)
-        direct = cp.direct_market_share * self.ai_market_usd * lab_share
+        self.ai_budget_usd = cp.ai_budget_gdp_share * self.economy_usd()
+        spend = self.ai_budget_usd * adoption(
+            front - self.initial_frontier, self.initial_adoption, cp.market_elasticity,
+            self.mean_price_usd() / self.p.clouds.price_usd_per_h100e_hour,
+            cp.adoption_price_elasticity)
+        outside_q = front - cp.open_model_lag_oom
+        trust = np.array([lab.trust for lab in self.labs])
+        lab_share, out_direct = purchase_shares(caps, outside_q, cp.market_logit_per_oom, trust)
+        self.outside_share = cp.direct_market_share * out_direct + (1.0 - cp.direct_market_share)
+        direct = cp.direct_market_share * spend * lab_share
         led.transfer(CUSTOMERS, self.lab_org, direct, "product_revenue")
         revenue = direct.copy()
         downstream_rev = np.zeros(len(self.labs))
+        paid = float(direct.sum())
         if st.size:
             model_q = np.where(o.mode[st] == 0, front - cp.open_model_lag_oom, 0.0)
             src_lab = np.where(o.api_lab[st] >= 0, o.api_lab[st], self.lab_org[0])
@@ -789,16 +1002,20 @@ class RaceModel(mesa.Model):
                                model_q)
             q = model_q + p.startups.quality_skill_weight * np.log10(1.0 + o.skill_sum[st])
             o.quality_oom[st] = q
-            share = logit_shares(q, cp.startup_logit_per_oom)
-            base = (1.0 - cp.direct_market_share) * self.ai_market_usd * share
             partner = o.mode[st] == PARTNER
-            extra = np.where(partner, d.cross_selling_share * base, 0.0)
-            led.transfer(CUSTOMERS, st, base + extra, "product_revenue")
-            o.revenue_usd[st] = base + extra
+            reach = np.where(partner, 1.0 + d.cross_selling_share, 1.0)
+            share, out_apps = purchase_shares(q, outside_q, cp.startup_logit_per_oom, reach)
+            self.outside_share -= (1.0 - cp.direct_market_share) * (1.0 - out_apps)
+            sales = (1.0 - cp.direct_market_share) * spend * share
+            led.transfer(CUSTOMERS, st, sales, "product_revenue")
+            paid += float(sales.sum())
+            o.revenue_usd[st] = sales
+            extra = sales * (reach - 1.0) / reach
             has_cloud = partner & (o.partner_cloud[st] >= 0)
             cloud_org = np.array([h.org_id for h in self.clouds])
             led.transfer(st[has_cloud], cloud_org[o.partner_cloud[st][has_cloud]],
                          d.hyperscaler_cut * extra[has_cloud], "cross_selling")
+            base = sales - extra
             fee = np.where(partner, d.partner_revenue_share * base,
                            np.where(o.mode[st] == API, cp.api_fee_share * base, 0.0))
             pays = fee > 0
@@ -809,22 +1026,47 @@ class RaceModel(mesa.Model):
             partner_fee = np.bincount(o.api_lab[st][partner], weights=fee[partner],
                                       minlength=o.size)[self.lab_org]
             self.lab_partner_revenue_total += partner_fee.sum()
+        self.ai_market_usd = paid
         self.lab_revenue_total += revenue.sum()
         o.revenue_usd[self.lab_org] = revenue
         for i, lab in enumerate(self.labs):
             lab.revenue_usd = float(revenue[i])
             lab.downstream_revenue_usd = float(downstream_rev[i])
-        self.market_share = lab_share
+        total = lab_share.sum()
+        self.market_share = lab_share / total if total > 0 else np.full(caps.size, 1 / caps.size)
 
     # 7. incidents -----------------------------------------------------------
     def _incidents(self) -> None:
-        ip = self.p.incidents
+        """Each lab draws incidents from its hazard; incidents cost customers and value.
+
+        An incident of severity ``x`` (Pareto, scale 1) takes a share
+        ``min(1, c x)`` of the lab's customers (its trust, which recovers at a
+        constant rate) and ``min(1, v x)`` of its valuation; a major incident
+        (``x >= major_severity``) can trigger a regulatory safety floor
+        (docs/model.md §7.8).
+        """
+        ip, gov, rng = self.p.incidents, self.p.governance, self.rngs["incidents"]
         caps = self.capabilities()
         s = np.array([lab.safety for lab in self.labs])
         h = hazard(caps, s, ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
-        draws = self.rngs["incidents"].random(h.size) < h
+        draws = rng.random(h.size) < h
+        severity = np.zeros(h.size)
+        severity[draws] = incident_severity(int(draws.sum()), ip.severity_alpha, rng)
+        major = severity >= ip.major_severity
         self.incidents_month = int(draws.sum())
+        self.major_incidents += int(major.sum())
         self.log_no_incident += float(np.log1p(-np.minimum(h, 1.0 - 1e-15)).sum())
+        p_major = np.minimum(h * ip.major_severity ** -ip.severity_alpha, 1.0 - 1e-15)
+        self.log_no_major += float(np.log1p(-p_major).sum())
+        val = self.orgs.valuation_usd
+        for i, lab in enumerate(self.labs):
+            lab.trust += ip.trust_recovery_per_month * (1.0 - lab.trust)
+            if draws[i]:
+                self.incident_log.append((self.t, i, float(severity[i])))
+                lab.trust *= 1.0 - min(1.0, ip.customer_loss_per_severity * severity[i])
+                val[lab.org_id] *= 1.0 - min(1.0, ip.valuation_loss_per_severity * severity[i])
+        if major.any() and gov.incident_safety_floor > 0:
+            self.response_until = self.t + gov.incident_response_months
 
     # 8. accounting ----------------------------------------------------------
     def _accounting(self) -> None:
@@ -847,11 +1089,16 @@ class RaceModel(mesa.Model):
         rows = wf.active_rows()
         emp = wf.employer[rows]
         pay = np.where(o.alive[emp], wf.salary_usd[rows] / 12.0, 0.0)
-        salary_bill = np.bincount(emp, weights=pay, minlength=o.size)
+        salary_bill = np.bincount(emp, weights=pay, minlength=o.size).astype(float)
         bills = (alloc_p + alloc_s) * self.month_price[None, :]
         pool_rows = np.isin(buyers, pools)
-        grant = salary_bill[pools] + bills[pool_rows].sum(axis=1)
+        compute_bill = bills[pool_rows].sum(axis=1)
+        public = self.public_compute_share * compute_bill
+        share = o.headcount[pools] / max(int(o.headcount[pools].sum()), 1)
+        grant = np.minimum(salary_bill[pools] + compute_bill - public,
+                           self.academic_budget_usd() * share)
         led.transfer(GOVERNMENT, pools, grant, "academic_funding")
+        led.transfer(GOVERNMENT, pools, public, "public_compute")
         cash = led.cash_usd[buyers]
         sal = salary_bill[buyers]
         sal_paid_share = np.divide(np.minimum(sal, np.maximum(cash, 0.0)), sal,
@@ -869,6 +1116,10 @@ class RaceModel(mesa.Model):
         led.transfer(buyers[b_idx], cloud_org[p_idx], paid[nz], "compute")
         for k, h in enumerate(self.clouds):
             h.compute_revenue_usd = float(paid[:, k].sum())
+        costs = sal * sal_paid_share + paid.sum(axis=1)
+        for i, lab in enumerate(self.labs):
+            lab.costs_usd = float(costs[i])
+        self._partner_payouts()
         st = o.ids(STARTUP)
         other = np.minimum(p.startups.other_cost_usd_per_head * np.maximum(o.headcount[st], 1),
                            np.maximum(led.cash_usd[st], 0.0))
@@ -880,6 +1131,37 @@ class RaceModel(mesa.Model):
         if n_new:
             ids = self._found_startups(n_new, ORIGIN_OTHER, self.t, initial=False)
             self._academic_founders(ids)
+
+    def _partner_payouts(self) -> None:
+        """Labs share profits with deal partners; clouds service debt and pay out excess cash.
+
+        A lab with an active deal pays ``partnership.profit_share`` of a positive
+        monthly profit (revenue minus salaries and compute) to its partner. A
+        cloud pays interest and principal on its capex debt (as far as its cash
+        allows) and pays ``payout_rate_per_month`` of the cash above
+        ``cash_target_months`` of revenue to its shareholders (investors).
+        """
+        c, pp, led = self.p.clouds, self.p.partnership, self.ledger
+        for lab in self.labs:
+            if lab.contract is not None and lab.owner is None:
+                profit = lab.revenue_usd - lab.costs_usd
+                if profit > 0:
+                    led.transfer(lab.org_id, lab.contract.cloud.org_id,
+                                 min(pp.profit_share * profit,
+                                     max(led.cash_usd[lab.org_id], 0.0)), "profit_share")
+        for h in self.clouds:
+            cash = max(led.cash_usd[h.org_id], 0.0)
+            if h.debt_usd > 0:
+                interest, principal = debt_service_usd(h.debt_usd, c.interest_rate_per_year,
+                                                       c.debt_term_months)
+                due = interest + principal
+                paid = min(due, cash)
+                led.transfer(h.org_id, INVESTORS, paid, "debt_service")
+                h.debt_usd -= principal * paid / due
+                cash -= paid
+            excess = cash - c.cash_target_months * h.revenue_usd
+            if excess > 0:
+                led.transfer(h.org_id, INVESTORS, c.payout_rate_per_month * excess, "dividends")
 
     def _startup_costs(self, st: np.ndarray) -> np.ndarray:
         o = self.orgs
@@ -924,7 +1206,7 @@ class RaceModel(mesa.Model):
                     continue
                 acq = self.lab_org[rng.choice(len(self.labs), p=lab_cash / lab_cash.sum())]
             price = o.valuation_usd[org]
-            if led.cash_usd[acq] < 5.0 * price:
+            if led.cash_usd[acq] < max(self.p.startups.acquirer_cash_multiple, 1.0) * price:
                 continue
             led.transfer(acq, int(org), price, "acquisition")
             staff = staff_of[int(org)]
@@ -943,7 +1225,7 @@ class RaceModel(mesa.Model):
         st = o.ids(STARTUP)
         if st.size == 0:
             return
-        broke = st[led.cash_usd[st] < 0.5 * self._startup_costs(st)]
+        broke = st[led.cash_usd[st] < self.p.startups.exit_cash_months * self._startup_costs(st)]
         for org in broke:
             led.transfer(int(org), INVESTORS, max(led.cash_usd[org], 0.0), "liquidation")
             self._close_startup(int(org))
@@ -956,7 +1238,7 @@ class RaceModel(mesa.Model):
 
     def _academic_founders(self, ids: np.ndarray) -> None:
         rng, wf, o = self.rngs["accounting"], self.workforce, self.orgs
-        takes = ids[rng.random(ids.size) < 0.3]
+        takes = ids[rng.random(ids.size) < self.p.startups.academic_founder_share]
         if takes.size == 0:
             return
         rows = wf.active_rows()

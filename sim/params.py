@@ -71,7 +71,8 @@ class ScenarioParams:
     academia_share_initial: float = p(0.6, "1", **PROB,
                                       source="assumption; AI Index 2021 (2010 academia-heavy)")
     capability_threshold_oom: float = p(31.0, "log10 effective FLOP", 0.0, 100.0,
-                                        source="assumption (about 2024 frontier)")
+                                        source="assumption (about the 2023 frontier of the "
+                                               "default run)")
     lead_window_oom: float = p(0.5, "OOM", 0.0, 10.0, lo_open=True,
                                source="model-spec: contenders within 0.5 OOM")
 
@@ -116,6 +117,24 @@ class LabParams:
     salary_cash_elasticity: float = p(0.15, "1", 0.0, 2.0, source="assumption")
     equity_grant_years: float = p(2.0, "years of salary", 0.0, 20.0,
                                   source="press (secondary): equity ~ half of lab pay")
+    largest_run_share: float = p(5.0e-4, "1", 0.0, 1.0, lo_open=True,
+                                 source="calibration-data §1: sets 2015's largest run to "
+                                        "~4e20 FLOP (AlphaGo Fan 3.8e20) at 2015 lab budgets")
+    largest_run_share_growth_per_year: float = p(0.6, "1/year", 0.0, 10.0,
+                                                 source="assumption: the largest run takes a "
+                                                        "growing share of lab compute "
+                                                        "(scaling era), capped at 1")
+    salary_clip_min: float = p(0.5, "1 (of base salary)", 0.0, 1.0, lo_open=True,
+                               source="assumption: pay falls at most to half the base level")
+    salary_clip_max: float = p(30.0, "1 (of base salary)", 1.0, 1000.0,
+                               source="press (secondary): top lab pay $1M-$10M+ vs ~$0.3M")
+    prestige: float = p(0.6, "1", **PROB, source="assumption: initial prestige of labs")
+    hiring_step_share: float = p(0.2, "1/month (of headcount)", 0.0, 10.0,
+                                 source="assumption: largest monthly hiring relative to staff")
+    hiring_step_min: float = p(5.0, "researchers/month", 0.0, 1e6,
+                               source="assumption: smallest hiring capacity of a lab")
+    raise_valuation_cap: float = p(0.5, "1 (of valuation)", 0.0, 10.0,
+                                   source="assumption: largest raise per month vs valuation")
 
 
 @dataclass(frozen=True)
@@ -124,14 +143,43 @@ class CloudParams:
 
     big_capacity_h100e: float = p(3000.0, "H100e", 0.0, source="assumption (2015 AI capacity)")
     alt_capacity_h100e: float = p(1500.0, "H100e", 0.0, source="assumption; Synergy shares")
-    big_base_revenue_usd: float = p(1.5e9, "USD/month", 0.0,
-                                    source="Synergy: cloud market 2015 ~$5B/month in total")
-    alt_base_revenue_usd: float = p(8.0e8, "USD/month", 0.0,
-                                    source="Synergy: non-big-3 ~35% of the cloud market")
+    cloud_market_usd_per_year: float = p(2.0e10, "USD/year", 0.0,
+                                         source="calibration-data §4: Synergy ~28e9 (TTM "
+                                                "mid-2016), so ~2e10 in 2015")
+    base_revenue_growth_per_year: float = p(0.3, "1/year", -0.99, 5.0,
+                                            source="calibration-data §4: 28e9 (2016) -> "
+                                                   "270e9 (2023) is ~38%/yr; 30% assumed")
+    big_initial_market_share: float = p(0.54, "1", **PROB,
+                                        source="calibration-data §4: AWS/Azure/GCP 34/14/6% "
+                                               "of the cloud market in 2017 (Synergy)")
+    market_switching_per_month: float = p(0.02, "1/month", **PROB,
+                                          source="assumption: share of cloud customers who "
+                                                 "reconsider their provider each month")
+    market_scale_exponent: float = p(1.0, "1", 0.0, 5.0,
+                                     source="assumption: switching customers choose providers "
+                                            "in proportion to revenue^a (1 = constant returns "
+                                            "to scale)")
+    operating_margin: float = p(0.3, "1", **PROB,
+                                source="assumption: AWS operating margin ~25-30% (10-K)")
     big_ai_budget_share: float = p(0.02, "1", **PROB,
-                                   source="assumption: in-house lab funding share of revenue")
-    base_revenue_growth_per_year: float = p(0.25, "1/year", -1.0, 5.0,
-                                            source="Synergy: cloud market +20-30%/yr")
+                                   source="assumption: in-house lab funding share of the "
+                                          "owner's cloud revenue")
+    initial_capacity_spread: float = p(0.2, "1", 0.0, 0.99,
+                                       source="assumption: capacity uniform within +-20%")
+    initial_pipeline_share: float = p(0.03, "1/month (of capacity)", 0.0, 1.0,
+                                      source="assumption: capacity on order at the start")
+    cash_target_months: float = p(12.0, "months of revenue", 0.0, 600.0,
+                                  source="assumption: cash kept before paying out")
+    payout_rate_per_month: float = p(0.1, "1/month", **PROB,
+                                     source="assumption: share of excess cash paid to "
+                                            "shareholders each month")
+    debt_revenue_years: float = p(1.0, "years of revenue", 0.0, 20.0,
+                                  source="assumption: investment-grade leverage; bounds "
+                                         "capex financed on capital markets")
+    interest_rate_per_year: float = p(0.05, "1/year", 0.0, 1.0,
+                                      source="assumption: corporate bond yield")
+    debt_term_months: int = p(60, "months", 1, 600,
+                              source="assumption: five-year amortisation")
     big_initial_cash_usd: float = p(2.0e10, "USD", 0.0, source="assumption")
     alt_initial_cash_usd: float = p(5.0e8, "USD", 0.0, source="assumption")
     hw_cost_usd_per_h100e: float = p(4.0e5, "USD per H100e", 0.0, lo_open=True,
@@ -188,6 +236,29 @@ class StartupParams:
     acquisition_rate_per_month: float = p(0.003, "1/month", **PROB, source="assumption")
     equity_grant_years: float = p(0.5, "years of salary", 0.0, 20.0, source="assumption")
     max_headcount: int = p(60, "researchers", 1, 100_000, source="assumption")
+    compute_cash_share: float = p(0.1, "1/month", **PROB,
+                                  source="assumption: largest share of cash spent on compute")
+    compute_revenue_share: float = p(0.2, "1", 0.0, 10.0,
+                                     source="assumption: compute cost per revenue (inference)")
+    hiring_cash_share: float = p(0.1, "1/month", **PROB,
+                                 source="assumption: cash committed to staff per month")
+    runway_months: float = p(6.0, "months", 0.0, 120.0,
+                             source="assumption: startups raise below this runway")
+    exit_cash_months: float = p(0.5, "months of costs", 0.0, 120.0,
+                                source="assumption: a startup closes below this cash")
+    acquirer_cash_multiple: float = p(5.0, "1 (of price)", 0.0, 1000.0,
+                                      source="assumption: acquirers keep cash >= 5x price")
+    academic_founder_share: float = p(0.3, "1", **PROB,
+                                      source="assumption; Gofman & Jin 2024 (academic "
+                                             "founders)")
+    founder_stake_share: float = p(0.2, "1", **PROB,
+                                   source="assumption: share of founders' wealth invested")
+    valuation_cash_multiple: float = p(3.0, "1 (of seed cash)", 0.0, 1000.0,
+                                       source="assumption: post-money ~3x the seed round")
+    valuation_revenue_multiple: float = p(12.5, "years of revenue", 0.0, 1000.0,
+                                          source="assumption: half the lab multiple")
+    salary_clip_max: float = p(10.0, "1 (of base salary)", 1.0, 1000.0,
+                               source="assumption")
 
 
 @dataclass(frozen=True)
@@ -234,6 +305,18 @@ class TalentParams:
     spinout_rate_per_month: float = p(0.0005, "1/month", **PROB,
                                       source="assumption; Gofman & Jin 2024 (founding)")
     spinout_wealth_usd: float = p(1.0e6, "USD", 0.0, lo_open=True, source="assumption")
+    partner_visibility: float = p(0.5, "1", **PROB,
+                                  source="assumption: chance that a partnered startup's "
+                                         "partner lab is among a searcher's candidates")
+    academia_prestige: float = p(0.8, "1", **PROB, source="assumption")
+    initial_tenure_max_months: float = p(60.0, "months", 0.0, 600.0,
+                                         source="assumption: tenure uniform at the start")
+    academic_budget_usd_per_head_year: float = p(1.2e5, "USD/year per initial academic", 0.0,
+                                                 source="assumption: salary plus compute "
+                                                        "and overhead per academic (2015)")
+    academic_budget_growth_per_year: float = p(0.05, "1/year", -0.99, 5.0,
+                                               source="assumption: research budgets grow "
+                                                      "~5%/yr nominal")
 
 
 @dataclass(frozen=True)
@@ -242,18 +325,38 @@ class CapitalParams:
 
     investor_usd_per_month: float = p(4.0e8, "USD/month", 0.0,
                                       source="assumption; AI VC ~$5B/yr in 2015 (CB Insights)")
-    investor_growth_per_year: float = p(0.15, "1/year", -1.0, 5.0, source="assumption")
-    hype_elasticity: float = p(0.1, "OOM per OOM", 0.0, 5.0,
-                               source="assumption: capital follows frontier capability")
+    investor_growth_per_year: float = p(0.15, "1/year", -0.99, 5.0, source="assumption")
+    hype_elasticity: float = p(0.5, "OOM per OOM", 0.0, 5.0,
+                               source="assumption: investor supply follows realised AI "
+                                      "revenue (expected returns)")
+    investor_max_gdp_share: float = p(0.005, "1", 0.0, 1.0,
+                                      source="assumption: global VC peaked ~0.6% of world "
+                                             "GDP (2021)")
+    gdp_usd_per_year: float = p(7.5e13, "USD/year", 0.0, lo_open=True,
+                                source="World Bank: world GDP 2015 ~7.5e13 USD")
+    gdp_growth_per_year: float = p(0.035, "1/year", -0.5, 1.0,
+                                   source="IMF: world nominal growth ~3-5%/yr")
+    ai_budget_gdp_share: float = p(0.02, "1", 0.0, 1.0, lo_open=True,
+                                   source="assumption: ceiling of AI spending; world IT "
+                                          "spending ~4-5% of GDP (Gartner)")
+    adoption_price_elasticity: float = p(0.3, "1", 0.0, 5.0,
+                                         source="assumption: cheaper compute widens adoption")
+    valuation_change_clip: float = p(0.1, "1/month", 0.0, 10.0,
+                                     source="assumption: staff equity moves at most 10%/month")
+    alt_cloud_spare_share: float = p(0.1, "1 (of capacity)", 0.0, 10.0,
+                                     source="assumption: spare capacity alt clouds raise for")
     lab_capital_share: float = p(0.6, "1", **PROB, source="assumption")
     alt_cloud_capital_share: float = p(0.15, "1", **PROB,
                                        source="assumption; CoreWeave-type neocloud financing")
     valuation_weight_exponent: float = p(0.5, "1", 0.0, 5.0,
                                          source="assumption: investors spread bets")
-    ai_market_usd_per_month: float = p(1.5e8, "USD/month", 0.0,
-                                       source="assumption (2015 AI software revenue)")
+    ai_market_usd_per_month: float = p(2.5e7, "USD/month", 0.0, lo_open=True,
+                                       source="calibration-data §3: labs' revenue ~1e8/yr in "
+                                              "2015-16 (DeepMind GBP 40M in 2016) at the "
+                                              "direct share; startups' sales the rest")
     market_elasticity: float = p(0.15, "OOM per OOM", 0.0, 5.0,
-                                 source="assumption: market grows with frontier capability")
+                                 source="assumption: AI spending grows with frontier "
+                                        "capability below saturation")
     market_logit_per_oom: float = p(1.0, "1/OOM", 0.0, 100.0, source="assumption")
     direct_market_share: float = p(0.6, "1", **PROB,
                                    source="assumption: labs' own products vs downstream")
@@ -270,7 +373,12 @@ class CapitalParams:
 class SafetyParams:
     """Race pressure, safety share and openness of labs (model-spec equations)."""
 
-    mode: str = p("heuristic", choices=("heuristic", "best_response"), source="model-spec")
+    mode: str = p("expected_value", choices=("expected_value", "heuristic", "best_response"),
+                  source="model v2: labs weigh the value of speed against expected "
+                         "incident losses; heuristic and best_response as named modes")
+    value_pressure_weight: float = p(1.0, "1", 0.0, 10.0,
+                                     source="assumption: race pressure raises the value a "
+                                            "lab puts on speed by (1 + w pressure)")
     k_pressure: float = p(0.7, "1", 0.0, 10.0, source="assumption")
     gap_scale_oom: float = p(0.3, "OOM", 0.0, 10.0, lo_open=True,
                              source="model-spec: rivals within a few tenths of an OOM")
@@ -297,10 +405,28 @@ class SafetyParams:
 class IncidentParams:
     """Incident hazard ``h = h0 10^(eta (C - C_ref)) (1 - s)^gamma`` per lab-month."""
 
-    h0: float = p(0.002, "1/month", 0.0, 1.0, source="assumption")
-    eta: float = p(0.25, "1/OOM", 0.0, 10.0, source="assumption")
-    c_ref_oom: float = p(27.0, "log10 effective FLOP", 0.0, 100.0, source="assumption")
+    h0: float = p(0.01, "1/month", 0.0, 1.0,
+                  source="calibration-data §11 (assumption): AI Incident Database ~35 "
+                         "entries/yr 2014-19, a share of them from frontier labs")
+    eta: float = p(0.1, "1/OOM", 0.0, 10.0,
+                   source="calibration-data §11 (assumption): entries x3.5 from 2014-19 to "
+                          "2023 while the frontier grew ~5-6 OOM")
+    c_ref_oom: float = p(22.0, "log10 effective FLOP", 0.0, 100.0,
+                         source="about the 2015 frontier (largest run ~4e20 FLOP plus "
+                                "algorithmic efficiency)")
     gamma: float = p(2.0, "1", 0.0, 10.0, source="assumption")
+    severity_alpha: float = p(1.5, "1 (Pareto tail index)", 0.1, 10.0, lo_open=True,
+                              source="assumption: heavy-tailed incident severity")
+    major_severity: float = p(20.0, "severity units", 1.0, 1e6,
+                              source="assumption: major if severity >= 20 (about 1% of "
+                                     "incidents at alpha 1.5); none by 2024")
+    customer_loss_per_severity: float = p(0.02, "1 per severity unit", 0.0, 1.0,
+                                          source="assumption: share of a lab's customers "
+                                                 "lost per unit of severity (capped at 1)")
+    valuation_loss_per_severity: float = p(0.01, "1 per severity unit", 0.0, 1.0,
+                                           source="assumption: immediate valuation loss")
+    trust_recovery_per_month: float = p(0.05, "1/month", 0.0, 1.0,
+                                        source="assumption: customers return slowly")
 
 
 @dataclass(frozen=True)
@@ -311,8 +437,11 @@ class KnowledgeParams:
                                  source="assumption: share of labs' published progress (summed "
                                         "over labs) that enters the public stock")
     academic_rate_oom_per_month: float = p(0.01, "OOM/month", 0.0, 1.0,
-                                           source="hand-tuned: effective compute ~1.1 OOM/yr "
-                                                  "(Epoch AI)")
+                                           source="assumption (v1 set it so that frontier "
+                                                  "effective compute grew ~1.1 OOM/yr)")
+    academic_public_elasticity: float = p(0.5, "1/OOM", 0.0, 5.0,
+                                          source="assumption: academic output falls 10^-k "
+                                                 "per OOM that the public stock lags labs")
     academic_ref_compute_h100e: float = p(1000.0, "H100e-skill", 0.0, lo_open=True,
                                           source="assumption")
     academic_returns: float = p(0.4, "1", 0.0, 1.0, source="assumption")
@@ -335,10 +464,27 @@ class PartnershipParams:
     exclusivity: bool = p(True, source="MSFT-OpenAI 2019 (Azure exclusive)")
     deal_length_months: int = p(48, "months", 1, 1200, source="Google-Anthropic: 4 years")
     offer_top_k: int = p(4, "labs", 1, 1000, source="assumption: offers go to top labs")
-    offer_prob_per_month: float = p(0.03, "1/month", **PROB, source="assumption")
+    offer_prob_per_month: float = p(0.25, "1/month", **PROB,
+                                    source="assumption: clouds review deals about quarterly")
     max_labs_per_hyperscaler: int = p(1, "labs", 1, 100, source="assumption")
     need_ratio: float = p(2.0, "1 (of frontier compute)", 0.0, 100.0,
                           source="assumption: labs aim at twice the frontier's compute")
+    hurdle_rate: float = p(0.1, "1", 0.0, 10.0,
+                           source="assumption: return over cost a hyperscaler requires")
+    valuation_noise: float = p(0.3, "1 (lognormal sigma)", 0.0, 5.0,
+                               source="assumption: disagreement on the lab's value")
+    compute_premium: float = p(0.5, "1", 0.0, 10.0,
+                               source="assumption: value of scarce compute above face value "
+                                      "to a compute-constrained lab")
+    exclusivity_cost: float = p(0.05, "1 (of lab value)", 0.0, 1.0,
+                                source="assumption: value a lab loses to cloud lock-in")
+    offer_cooldown_months: int = p(12, "months", 0, 1200,
+                                   source="assumption: wait after a declined offer")
+    cash_cap_share: float = p(0.2, "1 (of investor cash)", 0.0, 1.0,
+                              source="assumption: largest deal cash vs the cloud's cash")
+    profit_share: float = p(0.2, "1", **PROB,
+                            source="calibration-data §6: MSFT took 75% of OpenAI profits "
+                                   "until recouped; 20% assumed for the typical deal")
 
 
 @dataclass(frozen=True)
@@ -366,7 +512,20 @@ class GovernanceParams:
     """Policy levers: antitrust, exclusivity, safety floors, public compute, etc."""
 
     antitrust_share_threshold: float = p(1.0, "1 (compute share)", **PROB,
-                                         source="policy lever; 1 = no review")
+                                         source="policy lever; 1 = no share test")
+    antitrust: bool = p(False, source="policy lever: merger-style review of upstream deals")
+    antitrust_hhi_threshold: float = p(0.18, "1 (HHI)", **PROB,
+                                       source="US Merger Guidelines 2023: HHI > 1,800 is "
+                                              "highly concentrated")
+    antitrust_hhi_delta: float = p(0.01, "1 (HHI)", **PROB,
+                                   source="US Merger Guidelines 2023: change > 100")
+    incident_safety_floor: float = p(0.0, "1", **PROB,
+                                     source="policy lever: floor imposed after a major "
+                                            "incident (0 = no response)")
+    incident_response_months: int = p(24, "months", 1, 1200,
+                                      source="assumption: duration of the response")
+    buyback_cash_share: float = p(0.25, "1 (of cash)", **PROB,
+                                  source="assumption: largest buyback vs the lab's cash")
     exclusivity_ban: bool = p(False, source="policy lever")
     safety_floor: float = p(0.0, "1", **PROB, source="policy lever")
     safety_floor_compute_h100e: float = p(0.0, "H100e", 0.0,

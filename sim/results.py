@@ -41,6 +41,14 @@ TIMESERIES_METRICS: tuple[str, ...] = (
     "upstream_deals_active",
     "ai_market_usd_per_month",
     "capital_supply_usd_per_month",
+    "major_incident_prob",
+    "ai_budget_usd_per_month",
+    "lab_revenue_usd_per_month",
+    "cloud_capex_usd_per_month",
+    "academic_salary_usd",
+    "academic_output_oom",
+    "startup_revenue_usd_per_month",
+    "outside_option_share",
 )
 
 #: Summary metrics: one scalar per run (``None`` where undefined), in this order. New
@@ -75,7 +83,18 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "lab_partner_revenue_share",
     "upstream_deals",
     "training_cost_growth_per_year",
+    "major_incidents",
+    "major_incident_prob",
+    "deal_offers",
+    "deal_acceptance_rate",
+    "deals_blocked",
+    "frontier_training_flop_log10",
+    "lab_revenue_usd_per_year",
 )
+
+#: Outside accounts of the ledger, in the order of ``Results.money_flows``.
+MONEY_ACCOUNTS: tuple[str, ...] = ("investors", "customers", "government", "households",
+                                   "hardware", "suppliers")
 
 
 @dataclass
@@ -96,6 +115,9 @@ class Results:
         lab_safety: Safety share ``s`` per month and lab, shape ``(steps, n_labs)``.
         start_year: Calendar year of month 0.
         phase_seconds: Wall time spent in each phase of the step, in seconds.
+        money_flows: Money received and paid by each outside account per year of
+            the run (USD), shape ``(years, accounts, 2)`` indexed by
+            ``[year, account, (inflow, outflow)]`` over :data:`MONEY_ACCOUNTS`.
     """
 
     seed: int
@@ -107,6 +129,7 @@ class Results:
     lab_safety: np.ndarray
     start_year: int
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    money_flows: np.ndarray = field(default_factory=lambda: np.zeros((0, 6, 2)))
 
     def flow_rows(self) -> list[tuple[int, str, str, int]]:
         """Return the flow matrix as ``(year, from_kind, to_kind, moves)`` rows, zeros omitted."""
@@ -114,4 +137,12 @@ class Results:
         return [
             (int(y), FLOW_KINDS[a], FLOW_KINDS[b], int(self.flows[y, a, b]))
             for y, a, b in zip(years, src, dst, strict=True)
+        ]
+
+    def money_flow_rows(self) -> list[tuple[int, str, float, float]]:
+        """Return money flows as ``(year, account, inflow_usd, outflow_usd)`` rows."""
+        return [
+            (y, MONEY_ACCOUNTS[a], float(self.money_flows[y, a, 0]),
+             float(self.money_flows[y, a, 1]))
+            for y in range(self.money_flows.shape[0]) for a in range(len(MONEY_ACCOUNTS))
         ]

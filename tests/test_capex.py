@@ -50,7 +50,7 @@ def _final_price_over_floor(params: SimParams, seed: int) -> tuple[float, float]
     model = RaceModel(params, seed)
     for _ in range(params.steps):
         model.step()
-    financed = model.ledger.by_category_usd.get("capex_financing", 0.0)
+    financed = model.ledger.by_category_usd.get("capex_debt", 0.0)
     prices = np.array([h.price_usd_per_hour for h in model.clouds])
     return float(np.median(prices) / model.price_floor_usd()), financed
 
@@ -59,15 +59,16 @@ def _final_price_over_floor(params: SimParams, seed: int) -> tuple[float, float]
 def test_elastic_financed_supply_pulls_the_price_toward_the_floor(small_params: SimParams,
                                                                     seed: int):
     # Stylized fact: with lab money growing fast (market elasticity 0.3), demand-led capex on
-    # the clouds' own budgets lets the price drift above its cost floor; capex that answers the
-    # margin and is financed externally keeps it near the floor. Measured at 120 months on
-    # seeds 0-4: price/floor 4.9-12.1 without, 1.23-1.71 with (ratio of the two >= 2.85).
-    # Tolerances: with <= 2 floors, and at least 2x lower than without.
+    # the clouds' own budgets lets the price drift far above its cost floor; capex that answers
+    # the margin and borrows on capital markets brings it down, but only as far as the debt
+    # bound (one year of revenue) allows. Measured at 120 months on seeds 0-3 (model v2):
+    # price/floor 35-67 without, 11-24 with (ratio of the two 1.9-5.8).
+    # Tolerance: at least 1.5x lower with financing.
     base = replace(small_params, capital__market_elasticity=0.3)
     elastic = replace(base, clouds__capex_price_elasticity=1.0, clouds__capex_external_share=1.0)
     ratio_base, financed_base = _final_price_over_floor(base, seed)
     ratio_elastic, financed = _final_price_over_floor(elastic, seed)
     assert financed_base == 0.0
     assert financed > 0.0
-    assert 1.0 <= ratio_elastic <= 2.0
-    assert ratio_elastic * 2.0 <= ratio_base
+    assert 1.0 <= ratio_elastic
+    assert ratio_elastic * 1.5 <= ratio_base

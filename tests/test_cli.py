@@ -52,7 +52,8 @@ BAD_INPUTS = {
     # probability outside [0, 1]
     "downstream.partner_share=1.5": (2, ["downstream.partner_share=1.5", "<= 1.0"]),
     # unknown policy name
-    "safety.mode=foo": (2, ["safety.mode='foo'", "allowed: heuristic, best_response"]),
+    "safety.mode=foo": (2, ["safety.mode='foo'",
+                            "allowed: expected_value, heuristic, best_response"]),
     # unknown key, with the allowed keys and a close match
     "talent.candidate=3": (2, ["talent.candidate=3", "unknown key", "candidates"]),
     # CLI key out of range

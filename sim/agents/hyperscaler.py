@@ -49,16 +49,16 @@ class Hyperscaler(mesa.Agent):
         capacity_h100e: Installed capacity (H100e).
         pipeline_h100e: Capacity on order, by months until arrival.
         price_usd_per_hour: Spot price (USD per H100e-hour).
-        base_revenue_usd: Monthly operating profit of the non-AI business.
+        market_revenue_usd: Revenue from the non-AI cloud market this month (USD/month).
         partners: Organisation ids of labs with an active deal.
         demand_h100e: Demand addressed last month (served or not).
         demand_history: Demand of the last 12 months, oldest first.
         compute_revenue_usd: Compute revenue received last month.
+        debt_usd: Outstanding debt raised to finance capex (USD).
     """
 
     def __init__(self, model: mesa.Model, org_id: int, provider: int, name: str, big: bool,
-                 capacity_h100e: float, price_usd_per_hour: float, base_revenue_usd: float,
-                 lag_months: int) -> None:
+                 capacity_h100e: float, price_usd_per_hour: float, lag_months: int) -> None:
         super().__init__(model)
         self.org_id = org_id
         self.provider = provider
@@ -67,11 +67,17 @@ class Hyperscaler(mesa.Agent):
         self.capacity_h100e = capacity_h100e
         self.pipeline_h100e = np.zeros(lag_months + 1)
         self.price_usd_per_hour = price_usd_per_hour
-        self.base_revenue_usd = base_revenue_usd
+        self.market_revenue_usd = 0.0
+        self.debt_usd = 0.0
         self.partners: list[int] = []
         self.demand_h100e = capacity_h100e
         self.demand_history = np.full(12, capacity_h100e)
         self.compute_revenue_usd = 0.0
+
+    @property
+    def revenue_usd(self) -> float:
+        """Revenue this month: non-AI cloud market plus AI compute (USD/month)."""
+        return self.market_revenue_usd + self.compute_revenue_usd
 
     def receive_capacity(self, depreciation_per_month: float) -> None:
         """Depreciate installed capacity and add what arrives from the pipeline this month."""

@@ -29,6 +29,9 @@ class FrontierLab(mesa.Agent):
         partner_equity: Equity share held by hyperscaler partners in [0, 1].
         revenue_usd: Revenue this month (USD/month), and its downstream part.
         pressure: Race pressure of the last decision.
+        trust: Customers' trust in [0, 1]: the share of its customers a lab keeps
+            after incidents; it recovers over time.
+        costs_usd: Salaries and compute paid this month (USD/month).
     """
 
     def __init__(self, model: mesa.Model, org_id: int, name: str, capability_oom: float,
@@ -51,6 +54,8 @@ class FrontierLab(mesa.Agent):
         self.revenue_usd = 0.0
         self.downstream_revenue_usd = 0.0
         self.pressure = 0.0
+        self.trust = 1.0
+        self.costs_usd = 0.0
 
     @property
     def independent(self) -> bool:

@@ -146,5 +146,76 @@ def hazard(
     capability: np.ndarray, safety: np.ndarray, h0: float, eta: float, c_ref: float,
     gamma: float,
 ) -> np.ndarray:
-    """Monthly incident hazard ``h0 10^(eta (C - C_ref)) (1 - s)^gamma``, capped at 1."""
-    return np.minimum(h0 * 10.0 ** (eta * (capability - c_ref)) * (1.0 - safety) ** gamma, 1.0)
+    """Monthly incident hazard ``h0 10^(eta (C - C_ref)) (1 - s)^gamma``, capped at 1.
+
+    Computed in logs so that any capability gives a finite hazard.
+    """
+    with np.errstate(divide="ignore"):
+        log_h = (np.log(max(h0, 1e-300)) + np.log(10.0) * eta * (capability - c_ref)
+                 + (gamma * np.log(np.maximum(1.0 - safety, 0.0)) if gamma > 0 else 0.0))
+    return np.exp(np.minimum(log_h, 0.0)) * (h0 > 0)
+
+
+def capped_severity_mean(alpha: float, cap: float) -> float:
+    """``E[min(X, cap)]`` for a Pareto severity ``X`` with scale 1 and tail index ``alpha``.
+
+    ``(alpha - cap^(1 - alpha)) / (alpha - 1)``, and ``1 + ln(cap)`` at ``alpha = 1``.
+
+    Args:
+        alpha: Tail index (> 0).
+        cap: Severity beyond which losses stop growing (>= 1).
+
+    Returns:
+        The capped mean severity (>= 1).
+    """
+    cap = max(cap, 1.0)
+    if abs(alpha - 1.0) < 1e-9:
+        return 1.0 + float(np.log(cap))
+    return float((alpha - cap ** (1.0 - alpha)) / (alpha - 1.0))
+
+
+def expected_value_safety(
+    speed_value_usd: np.ndarray, hazard_at_zero: np.ndarray, loss_usd: np.ndarray,
+    gamma: float, floor: np.ndarray,
+) -> np.ndarray:
+    """Safety share maximising the value of speed minus expected incident losses.
+
+    A lab's monthly objective is ``M log10(1 - s) - K (1 - s)^gamma``: safety
+    ``s`` lowers effective training compute by ``log10(1 - s)`` OOM, which costs
+    ``M`` USD per OOM (the revenue a capability lead brings, raised by race
+    pressure), and lowers the incident hazard ``h(s) = h(0) (1 - s)^gamma``,
+    each incident costing ``L`` in expectation (``K = h(0) L``). The optimum is
+    ``1 - s* = (M / (gamma K ln 10))^(1/gamma)``, clipped to ``[floor, 1]``.
+
+    Args:
+        speed_value_usd: ``M`` per lab (USD per OOM per month, >= 0).
+        hazard_at_zero: ``h(0)`` per lab (incidents per month at ``s = 0``).
+        loss_usd: Expected loss per incident ``L`` per lab (USD, >= 0).
+        gamma: Exponent of safety in the hazard (> 0 for an interior optimum).
+        floor: Regulatory floor per lab.
+
+    Returns:
+        Safety share per lab in [floor, 1]; labs with nothing to lose choose the
+        floor, labs with nothing to gain choose 1.
+    """
+    m = np.maximum(np.asarray(speed_value_usd, dtype=float), 0.0)
+    k = np.maximum(np.asarray(hazard_at_zero, dtype=float) * loss_usd, 0.0)
+    if gamma <= 0:
+        return np.where(m > 0, floor, 1.0).astype(float)
+    ratio = np.divide(m, gamma * k * np.log(10.0), out=np.full(m.shape, np.inf), where=k > 0)
+    slack = np.where(m > 0, ratio ** (1.0 / gamma), 0.0)
+    return np.clip(1.0 - slack, floor, 1.0)
+
+
+def incident_severity(n: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` incident severities from a Pareto law with scale 1 and tail ``alpha``.
+
+    Args:
+        n: Number of draws.
+        alpha: Tail index (> 0).
+        rng: Generator of the incidents component.
+
+    Returns:
+        Severities (>= 1).
+    """
+    return (1.0 - rng.random(n)) ** (-1.0 / alpha)

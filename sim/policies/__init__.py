@@ -2,53 +2,12 @@
 
 ``SAFETY`` maps ``safety.mode`` names to functions giving labs' target safety
 shares; ``DOWNSTREAM`` maps ``downstream.mode`` names to functions giving
-startups' access modes. Unknown names fail at model construction with the list
-of known ones.
+startups' access modes. Each policy receives the values it decides on (never
+the model). Unknown names fail at model construction with the list of known
+ones.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-from sim.params import ParamError
-
-
-class Registry:
-    """A name -> function registry for one configuration key."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self._items: dict[str, Callable[..., Any]] = {}
-
-    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator registering ``fn`` under ``name``."""
-
-        def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._items[name] = fn
-            return fn
-
-        return deco
-
-    def get(self, name: str) -> Callable[..., Any]:
-        """Return the function registered as ``name``.
-
-        Raises:
-            ParamError: Unknown name; the message lists the known ones.
-        """
-        if name not in self._items:
-            known = ", ".join(self.names())
-            raise ParamError(f"{self.key}={name!r}: unknown policy; known: {known}")
-        return self._items[name]
-
-    def names(self) -> tuple[str, ...]:
-        """Registered names, in registration order."""
-        return tuple(self._items)
-
-
-SAFETY = Registry("safety.mode")
-DOWNSTREAM = Registry("downstream.mode")
-
-from sim.policies import downstream, safety  # noqa: E402  (registers the policies)
+from sim.policies import downstream, safety
+from sim.policies.registry import DOWNSTREAM, SAFETY, Registry
 
 __all__ = ["DOWNSTREAM", "SAFETY", "Registry", "downstream", "safety"]

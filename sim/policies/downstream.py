@@ -8,37 +8,50 @@ profit plus Gumbel noise (logit choice).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.agents.startup import API, OPEN, PARTNER
-from sim.policies import DOWNSTREAM
+from sim.params import SimParams
+from sim.policies.registry import DOWNSTREAM
 
-if TYPE_CHECKING:
-    from sim.model import RaceModel
+
+@dataclass(frozen=True)
+class DownstreamInputs:
+    """What a startup's access-mode choice depends on.
+
+    Attributes:
+        params: The run's parameters.
+        frontier_oom: Frontier capability (OOM).
+        early_access_lead_oom: Quality lead that partnership gives (OOM).
+    """
+
+    params: SimParams
+    frontier_oom: float
+    early_access_lead_oom: float
 
 
 @DOWNSTREAM.register("share")
-def by_share(model: RaceModel, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def by_share(n: int, inputs: DownstreamInputs, rng: np.random.Generator) -> np.ndarray:
     """Draw access modes: partner with probability ``partner_share``, else API or open.
 
     Args:
-        model: The model (parameters).
-        ids: Organisation ids of the deciding startups.
+        n: Number of deciding startups.
+        inputs: Parameters (``downstream.partner_share``, ``downstream.api_share``).
         rng: Generator of the downstream component.
 
     Returns:
         Access mode per startup.
     """
-    d = model.p.downstream
-    u = rng.random(ids.size)
-    v = rng.random(ids.size)
+    d = inputs.params.downstream
+    u = rng.random(n)
+    v = rng.random(n)
     return np.where(u < d.partner_share, PARTNER, np.where(v < d.api_share, API, OPEN))
 
 
 @DOWNSTREAM.register("profit")
-def by_profit(model: RaceModel, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def by_profit(n: int, inputs: DownstreamInputs, rng: np.random.Generator) -> np.ndarray:
     """Choose the access mode with the highest expected profit (logit with Gumbel noise).
 
     Expected log-profit of a mode is ``beta q_mode + log(1 - fee + cross_selling)``
@@ -46,19 +59,19 @@ def by_profit(model: RaceModel, ids: np.ndarray, rng: np.random.Generator) -> np
     frontier; partners get early access) and ``fee`` what is paid to the lab.
 
     Args:
-        model: The model (parameters, frontier).
-        ids: Organisation ids of the deciding startups.
+        n: Number of deciding startups.
+        inputs: Parameters, frontier capability and the early-access lead.
         rng: Generator of the downstream component.
 
     Returns:
         Access mode per startup.
     """
-    d, c = model.p.downstream, model.p.capital
-    front = model.frontier_oom()
+    d, c = inputs.params.downstream, inputs.params.capital
+    front = inputs.frontier_oom
     quality = np.array([front - c.open_model_lag_oom, front,
-                        front + model.early_access_lead_oom()])
+                        front + inputs.early_access_lead_oom])
     cross = d.cross_selling_share * (1.0 - d.hyperscaler_cut)
     net = np.array([1.0, 1.0 - c.api_fee_share, 1.0 - d.partner_revenue_share + cross])
     score = c.startup_logit_per_oom * quality + np.log(np.maximum(net, 1e-9))
-    noise = rng.gumbel(size=(ids.size, 3))
+    noise = rng.gumbel(size=(n, 3))
     return np.argmax(score[None, :] + noise, axis=1).astype(np.int64)
