@@ -113,6 +113,7 @@ def collect(model: RaceModel) -> dict[str, float]:
     top = top_decile_mask(wf.skill[rows])
     top_emp = emp[top]
     flows = model.step_flows
+    w = model.people_per_row
     industry = (K_LAB, K_STARTUP, K_HYPER)
     st = o.ids(STARTUP)
     big = np.array([h.big for h in model.clouds])
@@ -129,8 +130,8 @@ def collect(model: RaceModel) -> dict[str, float]:
         "talent_hhi_top_decile": hhi(np.bincount(top_emp, minlength=o.size)),
         "academia_share_top_decile": float(np.mean(o.kind[top_emp] == ACADEMIA))
         if top_emp.size else 0.0,
-        "moves_academia_to_industry": 12.0 * float(flows[K_ACAD, list(industry)].sum()),
-        "moves_startup_to_lab": 12.0 * float(flows[K_STARTUP, [K_LAB, K_HYPER]].sum()),
+        "moves_academia_to_industry": 12.0 * w * float(flows[K_ACAD, list(industry)].sum()),
+        "moves_startup_to_lab": 12.0 * w * float(flows[K_STARTUP, [K_LAB, K_HYPER]].sum()),
         "lab_spinouts": model.spinouts_total,
         "openness_mean": capability_weighted_mean(op, caps),
         "startups_alive": st.size,
@@ -141,7 +142,7 @@ def collect(model: RaceModel) -> dict[str, float]:
         "public_knowledge_oom": model.public_oom,
         "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
         "big3_cloud_share": share_of(np.array([h.revenue_usd for h in model.clouds]), big),
-        "researchers_active": rows.size,
+        "researchers_active": rows.size * w,
         "upstream_deals_active": sum(lab.contract is not None for lab in model.labs),
         "ai_market_usd_per_month": model.ai_market_usd,
         "capital_supply_usd_per_month": model.capital_supply_usd,

@@ -104,6 +104,7 @@ class RaceModel(mesa.Model):
         self.lab_partner_revenue_total = 0.0
         self.capital_supply_usd = 0.0
         self.ai_market_usd = p.capital.ai_market_usd_per_month
+        self.market_ref_usd = p.capital.ai_market_usd_per_month
         self.ai_budget_usd = 0.0
         self.major_incidents = 0
         self.log_no_major = 0.0
@@ -190,10 +191,11 @@ class RaceModel(mesa.Model):
 
         self.workforce = Workforce(int(sc.n_researchers * 1.2) + 16)
         n = sc.n_researchers
+        self.people_per_row = sc.represented_researchers / n
         n_acad = round(n * sc.academia_share_initial)
         n_lab = round(n * lp.initial_staff_share) if self.labs else 0
         n_start = n - n_acad - n_lab
-        self.initial_academics = max(n_acad, 1)
+        self.initial_academics = max(n_acad, 1) * self.people_per_row
         employers = np.concatenate([
             rng.choice(pool_ids, n_acad, p=weights),
             rng.choice(self.lab_org, n_lab) if n_lab else np.zeros(0, np.int64),
@@ -310,6 +312,8 @@ class RaceModel(mesa.Model):
         o.headcount[: o.size] = np.bincount(wf.employer[rows], minlength=o.size)[: o.size]
         o.skill_sum[: o.size] = np.bincount(wf.employer[rows], weights=wf.skill[rows],
                                             minlength=o.size)[: o.size]
+        o.staff[: o.size] = o.headcount[: o.size] * self.people_per_row
+        o.skill_mass[: o.size] = o.skill_sum[: o.size] * self.people_per_row
 
     def _log_moves(self, src_kind: np.ndarray, dst_kind: np.ndarray) -> None:
         np.add.at(self.step_flows, (src_kind, dst_kind), 1)
@@ -318,8 +322,8 @@ class RaceModel(mesa.Model):
         """Salary levels: lab and startup pay rises with cash per head (USD/year)."""
         o, lp, sp = self.orgs, self.p.labs, self.p.startups
         cash = np.maximum(self.ledger.cash_usd[: o.size], 0.0)
-        head = np.maximum(o.headcount[: o.size], 1)
-        ref = max(1.0, lp.initial_cash_usd / max(1.0, self.p.scenario.n_researchers
+        head = np.maximum(o.staff[: o.size], 1.0)
+        ref = max(1.0, lp.initial_cash_usd / max(1.0, self.p.scenario.represented_researchers
                                                  * lp.initial_staff_share / max(1, len(self.labs))))
         labs = self.lab_org
         o.salary_usd[labs] = lp.salary_usd * np.clip(
@@ -437,7 +441,7 @@ class RaceModel(mesa.Model):
         caps = self.capabilities()
         rank = np.argsort(np.argsort(-caps))
         lab_rev = np.array([lab.revenue_usd for lab in self.labs])
-        trust = np.array([lab.trust for lab in self.labs])
+        trust = np.array([lab.trust * lab.standing for lab in self.labs])
         new_val = trust * valuation_usd(lab_rev, rank, cp.valuation_revenue_multiple,
                                         cp.valuation_rank_premium_usd)
         st = o.ids(STARTUP)
@@ -456,7 +460,7 @@ class RaceModel(mesa.Model):
 
         self.capital_supply_usd = investor_supply_usd(
             cp.investor_usd_per_month, cp.investor_growth_per_year, self.t,
-            self.ai_market_usd / cp.ai_market_usd_per_month, cp.hype_elasticity,
+            self.ai_market_usd / self.market_ref_usd, cp.hype_elasticity,
             self.economy_usd(), cp.investor_max_gdp_share)
         indep = np.array([lab.independent for lab in self.labs])
         lab_need = np.where(indep, new_val ** cp.valuation_weight_exponent, 0.0)
@@ -616,12 +620,12 @@ class RaceModel(mesa.Model):
                 continue
             staff = rows[emp == lab.org_id]
             offer = g.buyback_share * wf.vested_equity_usd[staff]
-            total = offer.sum()
+            total = offer.sum() * self.people_per_row
             budget = g.buyback_cash_share * max(led.cash_usd[lab.org_id], 0.0)
             if total <= 0 or budget <= 0:
                 continue
             offer *= min(1.0, budget / total)
-            led.transfer(lab.org_id, HOUSEHOLDS, offer.sum(), "buyback")
+            led.transfer(lab.org_id, HOUSEHOLDS, offer.sum() * self.people_per_row, "buyback")
             wf.vested_equity_usd[staff] -= offer
             wf.liquid_wealth_usd[staff] += offer
 
@@ -650,7 +654,7 @@ class RaceModel(mesa.Model):
         attract = (np.maximum(cap, 1e-9) ** c.provider_size_exponent
                    / price ** c.provider_price_exponent)
         pick = self.rngs["compute"].choice(n_p, n_b, p=attract / attract.sum())
-        salary_bill = o.headcount[buyers] * o.salary_usd[buyers] / 12.0
+        salary_bill = o.staff[buyers] * o.salary_usd[buyers] / 12.0
         for i, lab in enumerate(self.labs):
             budget = max(0.0, led.cash_usd[lab.org_id] * p.labs.cash_burn_share - salary_bill[i])
             if lab.owner is not None:
@@ -680,19 +684,19 @@ class RaceModel(mesa.Model):
         wf = self.workforce
         rows = wf.active_rows()
         acad_bill = np.bincount(wf.employer[rows], weights=wf.salary_usd[rows],
-                                minlength=o.size)[pools] / 12.0
+                                minlength=o.size)[pools] * (self.people_per_row / 12.0)
         share = o.headcount[pools] / max(int(o.headcount[pools].sum()), 1)
         affordable = np.maximum(self.academic_budget_usd() * share - acad_bill, 0.0) / (
             month_price[pick[nl: nl + npl]])
-        base = np.minimum(o.headcount[pools] * p.talent.academic_compute_h100e_per_head
+        base = np.minimum(o.staff[pools] * p.talent.academic_compute_h100e_per_head
                           * cheaper, affordable)
-        public = o.headcount[pools] * p.governance.public_compute_h100e_per_academic
+        public = o.staff[pools] * p.governance.public_compute_h100e_per_academic
         self.public_compute_share = np.divide(public, base + public, out=np.zeros(npl),
                                               where=base + public > 0)
         spot[nl: nl + npl] = base + public
         pref[nl: nl + npl] = pick[nl: nl + npl]
         sp = p.startups
-        need = (sp.compute_h100e_per_head * np.maximum(o.headcount[st], 1)
+        need = (sp.compute_h100e_per_head * np.maximum(o.staff[st], 1.0)
                 + sp.compute_revenue_share * o.revenue_usd[st] / month_price[o.cloud[st]])
         afford = (np.maximum(led.cash_usd[st], 0.0) * sp.compute_cash_share
                   / month_price[o.cloud[st]])
@@ -784,7 +788,7 @@ class RaceModel(mesa.Model):
         options = np.concatenate([cur[:, None], cand], axis=1)
         valid = options >= 0
         opt = np.where(valid, options, 0)
-        comp = np.maximum(o.compute_h100e[opt], 1e-6) / np.maximum(o.headcount[opt], 1)
+        comp = np.maximum(o.compute_h100e[opt], 1e-6) / np.maximum(o.staff[opt], 1.0)
         util = (p.b_wage * np.log(np.maximum(o.salary_usd[opt], 1.0))
                 + p.b_compute * np.log(comp + 1e-3)
                 + p.b_prestige * o.prestige[opt]
@@ -820,33 +824,34 @@ class RaceModel(mesa.Model):
         self._spin_out(founders)
 
     def _post_vacancies(self) -> None:
+        """Open positions, planned in people and posted in workforce rows (docs/model.md §7.13)."""
         o, led, p = self.orgs, self.ledger, self.p
         vac = np.zeros(o.size)
         labs = self.lab_org
         staff_budget = led.cash_usd[labs] * p.labs.cash_burn_share * (
             1 - p.labs.compute_budget_share) * 12.0
         target = staff_budget / o.salary_usd[labs]
-        vac[labs] = np.clip(target - o.headcount[labs], 0.0,
+        vac[labs] = np.clip(target - o.staff[labs], 0.0,
                             np.maximum(p.labs.hiring_step_min,
-                                       p.labs.hiring_step_share * o.headcount[labs]))
+                                       p.labs.hiring_step_share * o.staff[labs]))
         st = o.ids(STARTUP)
         sp = p.startups
         per_head = o.salary_usd[st] / 12.0 + sp.other_cost_usd_per_head
         target_s = np.minimum(sp.max_headcount, np.maximum(led.cash_usd[st], 0.0)
                               * sp.hiring_cash_share / per_head)
-        vac[st] = np.clip(target_s - o.headcount[st], 0.0, None)
+        vac[st] = np.clip(target_s - o.staff[st], 0.0, None)
         pools = np.array([x.org_id for x in self.pools])
         wf = self.workforce
         rows = wf.active_rows()
         bill = np.bincount(wf.employer[rows], weights=wf.salary_usd[rows],
-                           minlength=o.size)[pools] / 12.0
+                           minlength=o.size)[pools] * (self.people_per_row / 12.0)
         share = o.headcount[pools] / max(int(o.headcount[pools].sum()), 1)
         room = np.divide(np.maximum(self.academic_budget_usd() * share - bill, 0.0),
                          o.salary_usd[pools] / 12.0, out=np.zeros(pools.size),
                          where=o.salary_usd[pools] > 0)
-        vac[pools] = np.minimum(p.talent.academic_hiring_share / 12.0 * o.headcount[pools] + 1.0,
+        vac[pools] = np.minimum(p.talent.academic_hiring_share / 12.0 * o.staff[pools] + 1.0,
                                 room)
-        o.vacancies[: o.size] = vac
+        o.vacancies[: o.size] = vac / self.people_per_row
 
     def _move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
         """Commit job moves: forfeit unvested equity, new pay, new grant, log the flow."""
@@ -865,7 +870,7 @@ class RaceModel(mesa.Model):
         moved[movers] = True
         at_lab = rows[(o.kind[wf.employer[rows]] == LAB) & ~moved[rows]]
         restrained = np.exp(-self.p.governance.noncompete_penalty)
-        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained
+        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
                           * (1.0 + wf.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
         return at_lab[rng.random(at_lab.size) < prob]
 
@@ -876,7 +881,7 @@ class RaceModel(mesa.Model):
         src = wf.employer[founders].copy()
         ids = self._found_startups(founders.size, ORIGIN_LAB, self.t, initial=False)
         stake = self.p.startups.founder_stake_share * wf.liquid_wealth_usd[founders]
-        self.ledger.transfer(HOUSEHOLDS, ids, stake, "founder_investment")
+        self.ledger.transfer(HOUSEHOLDS, ids, stake * self.people_per_row, "founder_investment")
         wf.liquid_wealth_usd[founders] -= stake
         self._move(founders, src, ids)
         self.spinouts_total += founders.size
@@ -895,7 +900,7 @@ class RaceModel(mesa.Model):
         compute = np.array([lab.compute_h100e for lab in self.labs])
         gov = p.governance
         floor = np.where(compute >= gov.safety_floor_compute_h100e, gov.safety_floor, 0.0)
-        if self.t < self.response_until:
+        if self.t <= self.response_until:
             floor = np.maximum(floor, gov.incident_safety_floor)
         target = self.safety_policy(self._safety_inputs(caps, s_now, pressure, enmity, floor), sp)
         s_new = np.maximum(s_now + sp.adjust_rate * (target - s_now), floor)
@@ -904,7 +909,7 @@ class RaceModel(mesa.Model):
         o_now = np.array([lab.openness for lab in self.labs])
         o_target = openness(o_base, pressure, commercial, sp.k_openness, sp.k_commercial)
         o_new = o_now + sp.adjust_rate * (o_target - o_now)
-        skill = o.skill_sum[self.lab_org]
+        skill = o.skill_mass[self.lab_org]
         effort = skill * (1.0 - s_new)
         d_alg = lp.alg_rate_oom_per_month * (effort / lp.research_ref_skill) ** lp.research_returns
         absorb = np.log10(np.maximum(effort, 1e-9) / (effort + lp.absorb_half_skill))
@@ -919,8 +924,8 @@ class RaceModel(mesa.Model):
         o.safety[self.lab_org] = s_new
         o.openness[self.lab_org] = o_new
         pools = np.array([x.org_id for x in self.pools])
-        acad_input = o.skill_sum[pools] * (o.compute_h100e[pools] / np.maximum(
-            o.headcount[pools], 1) + 1e-3)
+        acad_input = o.skill_mass[pools] * (o.compute_h100e[pools] / np.maximum(
+            o.staff[pools], 1.0) + 1e-3)
         lag = max(0.0, float(alg.max()) - self.public_oom)
         acad_out = (kp.academic_rate_oom_per_month * (acad_input / kp.academic_ref_compute_h100e)
                     ** kp.academic_returns * 10.0 ** (-kp.academic_public_elasticity * lag))
@@ -937,7 +942,7 @@ class RaceModel(mesa.Model):
 
     def _safety_inputs(self, caps: np.ndarray, s_now: np.ndarray, pressure: np.ndarray,
                        enmity: np.ndarray, floor: np.ndarray) -> SafetyInputs:
-        """What the labs' safety decision depends on (docs/model.md §7.5).
+        """What the labs' safety decision depends on (docs/model.md §7.4).
 
         The value of speed is the revenue one OOM of capability brings per
         month in the labs' logit market, ``beta (1 - share) (R + V / (12 m))``
@@ -950,10 +955,10 @@ class RaceModel(mesa.Model):
         val = self.orgs.valuation_usd[self.lab_org]
         flow = rev + val / (12.0 * max(cp.valuation_revenue_multiple, 1e-9))
         speed = cp.market_logit_per_oom * (1.0 - self.market_share) * flow
-        cap = 1.0 / max(ip.customer_loss_per_severity, 1e-12)
         months = min(1.0 / max(ip.trust_recovery_per_month, 1e-12), float(self.p.steps))
-        loss = capped_severity_mean(ip.severity_alpha, cap) * (
-            ip.customer_loss_per_severity * rev * months + ip.valuation_loss_per_severity * val)
+        c, v = ip.customer_loss_per_severity, ip.valuation_loss_per_severity
+        loss = (capped_severity_mean(ip.severity_alpha, 1.0 / max(c, 1e-12)) * c * rev * months
+                + capped_severity_mean(ip.severity_alpha, 1.0 / max(v, 1e-12)) * v * val)
         h0 = hazard(caps, np.zeros(caps.size), ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
         s_base = np.array([lab.s_base for lab in self.labs])
         return SafetyInputs(caps, s_now, pressure, floor, s_base, enmity, speed, h0, loss,
@@ -1000,7 +1005,7 @@ class RaceModel(mesa.Model):
             model_q = np.where(o.mode[st] == API, lab_c, model_q)
             model_q = np.where(o.mode[st] == PARTNER, lab_c + self.early_access_lead_oom(),
                                model_q)
-            q = model_q + p.startups.quality_skill_weight * np.log10(1.0 + o.skill_sum[st])
+            q = model_q + p.startups.quality_skill_weight * np.log10(1.0 + o.skill_mass[st])
             o.quality_oom[st] = q
             partner = o.mode[st] == PARTNER
             reach = np.where(partner, 1.0 + d.cross_selling_share, 1.0)
@@ -1027,6 +1032,8 @@ class RaceModel(mesa.Model):
                                       minlength=o.size)[self.lab_org]
             self.lab_partner_revenue_total += partner_fee.sum()
         self.ai_market_usd = paid
+        if self.t == 0 and paid > 0:
+            self.market_ref_usd = paid
         self.lab_revenue_total += revenue.sum()
         o.revenue_usd[self.lab_org] = revenue
         for i, lab in enumerate(self.labs):
@@ -1040,10 +1047,10 @@ class RaceModel(mesa.Model):
         """Each lab draws incidents from its hazard; incidents cost customers and value.
 
         An incident of severity ``x`` (Pareto, scale 1) takes a share
-        ``min(1, c x)`` of the lab's customers (its trust, which recovers at a
-        constant rate) and ``min(1, v x)`` of its valuation; a major incident
-        (``x >= major_severity``) can trigger a regulatory safety floor
-        (docs/model.md §7.8).
+        ``min(1, c x)`` of the lab's customers (its trust) and ``min(1, v x)``
+        of its investors' standing (a factor on its valuation); both recover at
+        ``trust_recovery_per_month``. A major incident (``x >= major_severity``)
+        can trigger a regulatory safety floor (docs/model.md §7.4, §7.6).
         """
         ip, gov, rng = self.p.incidents, self.p.governance, self.rngs["incidents"]
         caps = self.capabilities()
@@ -1061,10 +1068,13 @@ class RaceModel(mesa.Model):
         val = self.orgs.valuation_usd
         for i, lab in enumerate(self.labs):
             lab.trust += ip.trust_recovery_per_month * (1.0 - lab.trust)
+            lab.standing += ip.trust_recovery_per_month * (1.0 - lab.standing)
             if draws[i]:
                 self.incident_log.append((self.t, i, float(severity[i])))
                 lab.trust *= 1.0 - min(1.0, ip.customer_loss_per_severity * severity[i])
-                val[lab.org_id] *= 1.0 - min(1.0, ip.valuation_loss_per_severity * severity[i])
+                cut = 1.0 - min(1.0, ip.valuation_loss_per_severity * severity[i])
+                lab.standing *= cut
+                val[lab.org_id] *= cut
         if major.any() and gov.incident_safety_floor > 0:
             self.response_until = self.t + gov.incident_response_months
 
@@ -1089,7 +1099,7 @@ class RaceModel(mesa.Model):
         rows = wf.active_rows()
         emp = wf.employer[rows]
         pay = np.where(o.alive[emp], wf.salary_usd[rows] / 12.0, 0.0)
-        salary_bill = np.bincount(emp, weights=pay, minlength=o.size).astype(float)
+        salary_bill = np.bincount(emp, weights=pay, minlength=o.size) * self.people_per_row
         bills = (alloc_p + alloc_s) * self.month_price[None, :]
         pool_rows = np.isin(buyers, pools)
         compute_bill = bills[pool_rows].sum(axis=1)
@@ -1121,7 +1131,7 @@ class RaceModel(mesa.Model):
             lab.costs_usd = float(costs[i])
         self._partner_payouts()
         st = o.ids(STARTUP)
-        other = np.minimum(p.startups.other_cost_usd_per_head * np.maximum(o.headcount[st], 1),
+        other = np.minimum(p.startups.other_cost_usd_per_head * np.maximum(o.staff[st], 1.0),
                            np.maximum(led.cash_usd[st], 0.0))
         led.transfer(st, SUPPLIERS, other, "startup_costs")
         self._vest_and_grow()
@@ -1165,8 +1175,8 @@ class RaceModel(mesa.Model):
 
     def _startup_costs(self, st: np.ndarray) -> np.ndarray:
         o = self.orgs
-        return (o.headcount[st] * o.salary_usd[st] / 12.0
-                + np.maximum(o.headcount[st], 1) * self.p.startups.other_cost_usd_per_head)
+        return (o.staff[st] * o.salary_usd[st] / 12.0
+                + np.maximum(o.staff[st], 1.0) * self.p.startups.other_cost_usd_per_head)
 
     def _vest_and_grow(self) -> None:
         """Grow staff equity with the employer's valuation, vest it linearly, add tenure.
@@ -1211,8 +1221,10 @@ class RaceModel(mesa.Model):
             led.transfer(acq, int(org), price, "acquisition")
             staff = staff_of[int(org)]
             equity = wf.vested_equity_usd[staff] + wf.unvested_equity_usd[staff]
-            payout = equity * min(1.0, max(led.cash_usd[org], 0.0) / max(equity.sum(), 1e-9))
-            led.transfer(int(org), HOUSEHOLDS, payout.sum(), "acquisition_payout")
+            owed = equity.sum() * self.people_per_row
+            payout = equity * min(1.0, max(led.cash_usd[org], 0.0) / max(owed, 1e-9))
+            led.transfer(int(org), HOUSEHOLDS, payout.sum() * self.people_per_row,
+                         "acquisition_payout")
             wf.liquid_wealth_usd[staff] += payout
             wf.vested_equity_usd[staff] = 0.0
             wf.unvested_equity_usd[staff] = 0.0

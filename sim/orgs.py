@@ -35,6 +35,8 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "initial": (np.bool_, False),
     "headcount": (np.int64, 0),
     "skill_sum": (np.float64, 0.0),
+    "staff": (np.float64, 0.0),
+    "skill_mass": (np.float64, 0.0),
 }
 
 
@@ -63,8 +65,10 @@ class Orgs:
         api_lab: Lab whose API or partnership supplies the startup's models (org id).
         quality_oom: Startup product quality (OOM).
         initial: Startup present at the start of the run.
-        headcount: Researchers employed (recomputed each month).
-        skill_sum: Sum of employees' skill (recomputed each month).
+        headcount: Simulated researchers (workforce rows) employed (recomputed each month).
+        skill_sum: Sum of employees' skill over rows (recomputed each month).
+        staff: People employed: headcount times the people each row stands for.
+        skill_mass: Skill summed over people: skill_sum times the people per row.
     """
 
     kind: np.ndarray
@@ -88,6 +92,8 @@ class Orgs:
     initial: np.ndarray
     headcount: np.ndarray
     skill_sum: np.ndarray
+    staff: np.ndarray
+    skill_mass: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         self.size = 0

@@ -67,7 +67,13 @@ class ScenarioParams:
     n_alt_clouds: int = p(3, "firms", 0, 100, source="model-spec")
     n_startups: int = p(300, "firms", 0, 100_000, source="model-spec")
     n_pools: int = p(3, "pools", 1, 100, source="model-spec")
-    n_researchers: int = p(20_000, "researchers", 1, 50_000_000, source="model-spec")
+    n_researchers: int = p(20_000, "researchers", 1, 50_000_000,
+                           source="model-spec; simulated rows (the resolution of the workforce)")
+    represented_researchers: float = p(20_000.0, "researchers", 0.0, 1e9, lo_open=True,
+                                       source="calibration-data §7: ~22,000 people able to do "
+                                              "serious AI research (Element AI 2017-18); each "
+                                              "simulated researcher stands for "
+                                              "represented_researchers / n_researchers people")
     academia_share_initial: float = p(0.6, "1", **PROB,
                                       source="assumption; AI Index 2021 (2010 academia-heavy)")
     capability_threshold_oom: float = p(31.0, "log10 effective FLOP", 0.0, 100.0,

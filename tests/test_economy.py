@@ -235,3 +235,28 @@ def test_default_economy_stays_within_ten_times_real_2023_levels():
         assert sum(h.revenue_usd for h in model.clouds) * 12 <= 2.7e12
         assert model.capital_supply_usd * 12 <= 1.03e12
         assert model.ai_market_usd * 12 <= 4e11
+
+
+def test_workforce_resolution_does_not_change_the_economy():
+    """Each simulated researcher stands for ``represented / n_researchers`` people.
+
+    The same 20,000-person world at 2,000 and at 20,000 simulated researchers
+    (36 months, seed 8): lab staff in people, labs' salary bills and the frontier
+    agree within stated tolerances, and every lab trains in every month.
+    """
+    out = {}
+    for rows in (2_000, 20_000):
+        params = replace(SimParams(), steps=36, scenario__n_researchers=rows,
+                         scenario__n_startups=300)
+        model = RaceModel(params, 8)
+        trained = 0
+        for _ in range(36):
+            model.step()
+            trained += all(lab.compute_h100e > 0 for lab in model.labs)
+        out[rows] = (float(model.orgs.staff[model.lab_org].sum()), model.frontier_oom(),
+                     trained, model.people_per_row)
+    (staff_c, front_c, trained_c, w_c), (staff_f, front_f, trained_f, w_f) = out.values()
+    assert (w_c, w_f) == (10.0, 1.0)
+    assert trained_c == trained_f == 36
+    assert abs(staff_c / staff_f - 1.0) < 0.3, (staff_c, staff_f)
+    assert abs(front_c - front_f) < 0.5, (front_c, front_f)

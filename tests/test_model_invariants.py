@@ -185,8 +185,11 @@ def test_active_researchers_reconcile_with_entries_and_retirements(run: AuditedR
         retirements = a["flows"][:, EXIT].sum()
         assert a["active_after"] == a["active_before"] + entries - retirements, a["step"]
         assert a["active_after"] == a["headcount_after"].sum()
+    # researchers_active counts people: each simulated researcher stands for w of them.
+    sc = run.params.scenario
+    w = sc.represented_researchers / sc.n_researchers
     active = run.results.timeseries["researchers_active"]
-    np.testing.assert_array_equal(active, [a["active_after"] for a in run.audit])
+    np.testing.assert_array_equal(active, [a["active_after"] * w for a in run.audit])
 
 
 def test_yearly_flows_are_the_sum_of_monthly_flows(run: AuditedRun):

@@ -31,6 +31,8 @@ class FrontierLab(mesa.Agent):
         pressure: Race pressure of the last decision.
         trust: Customers' trust in [0, 1]: the share of its customers a lab keeps
             after incidents; it recovers over time.
+        standing: Investors' standing in [0, 1]: a factor on the lab's valuation
+            that incidents cut; it recovers at the rate of trust.
         costs_usd: Salaries and compute paid this month (USD/month).
     """
 
@@ -55,6 +57,7 @@ class FrontierLab(mesa.Agent):
         self.downstream_revenue_usd = 0.0
         self.pressure = 0.0
         self.trust = 1.0
+        self.standing = 1.0
         self.costs_usd = 0.0
 
     @property
