@@ -12,9 +12,11 @@ Run with ``python benchmarks/bench_model.py`` (``--help`` for options). It print
    ``--scale-months`` months, with startups scaled in proportion to researchers
    (the default 300 per 20,000) and labs, clouds and talent pools at their
    defaults, and the ratio 10^6 : 10^4 (goal <= 1.5, i.e. linear);
-4. the race at each size over ``--race-months`` months: frontier capability at
-   the end, the number of months in which every lab trained (had compute), and
-   the mean safety share, so that the race at 10^6 researchers can be compared
+4. the race at each size over ``--race-months`` months, with the workforce
+   standing for the default 20,000 people (``scenario.represented_researchers``,
+   so only the resolution changes): frontier capability at the end, the number
+   of months in which every lab trained (had compute), the mean safety share and
+   lab staff in people, so that the race at 10^6 researchers can be compared
    with the default's.
 
 "Model time" is the wall time of ``sim.run`` (set-up, steps and collecting the
@@ -134,7 +136,9 @@ def bench_race_at_scale(sizes: list[int], months: int, seed: int) -> None:
           f"{'safety':>8}{'lab staff':>11}")
     for n in sizes:
         params = replace(default, steps=months, scenario__n_researchers=n,
-                         scenario__n_startups=max(1, round(per_researcher * n)))
+                         scenario__n_startups=max(1, round(per_researcher * n)),
+                         scenario__represented_researchers=float(
+                             default.scenario.n_researchers))
         model = RaceModel(params, seed)
         trained = 0
         for _ in range(months):

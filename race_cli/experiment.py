@@ -507,7 +507,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
         for name in analysis.get("extras") or []:
             sections.append(extra_section(name)(sweep, out, analysis.get("options") or {}))
         if analysis.get("figures"):
-            sections.append(_figures_section(out, analysis["figures"]))
+            sections.append(_figures_section(out, analysis["figures"], sweep))
     title = spec.get("title") or spec["name"]
     atomic_write_text(out / "findings.md", render(title, _header(spec, sweep), sections))
     atomic_write_json(out / "findings.json", {
@@ -518,31 +518,45 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
     return report
 
 
-def _figures_section(out: Path, names: Sequence[str]) -> Any:
+def _figures_section(out: Path, names: Sequence[str], sweep: Any) -> Any:
     """Return a section showing report figures by name (e.g. ``effects_compute_hhi``).
+
+    A named figure of a metric that carries no information in this sweep
+    (constant, saturated or undefined: the report lists it as not shown) is
+    left out with a note instead of failing, so a quick or tiny run of an
+    experiment still completes.
 
     Args:
         out: Output folder.
         names: Figure file stems in ``report/figures`` (the report's PNG figures).
+        sweep: The loaded sweep (to tell uninformative metrics from missing figures).
 
     Returns:
         A section listing the figures (paths relative to ``out``).
 
     Raises:
-        ExperimentError: A named figure was not drawn by the report.
+        ExperimentError: A named figure was not drawn although its metric is informative.
     """
     from analysis.findings import Section
+    from analysis.honesty import uninformative_metrics
+    from sim.results import SUMMARY_METRICS, TIMESERIES_METRICS
 
-    figures = []
+    figures, notes = [], []
     for name in names:
         path = Path("report") / "figures" / f"{name}.png"
-        if not (out / path).is_file():
+        if (out / path).is_file():
+            figures.append(path.as_posix())
+            continue
+        metric = next((m for m in dict.fromkeys(SUMMARY_METRICS + TIMESERIES_METRICS)
+                       if name.endswith(f"_{m}")), None)
+        reason = uninformative_metrics(sweep, [metric]).get(metric) if metric else None
+        if reason is None:
             drawn = sorted(p.stem for p in (out / "report" / "figures").glob("*.png"))
             raise ExperimentError(f"analysis.figures: {name!r} was not drawn by the report; "
                                   f"drawn: {', '.join(drawn)}")
-        figures.append(path.as_posix())
-    return Section("Figures", "Figures of the HTML report (report/figures/).\n", {},
-                   figures)
+        notes.append(f"- {name}: not drawn, {metric} is {reason}.\n")
+    return Section("Figures", "Figures of the HTML report (report/figures/).\n" + "".join(notes),
+                   {}, figures)
 
 
 def _dsair_report(spec: Mapping[str, Any], out: Path, sections: Sequence[Any]) -> Path:

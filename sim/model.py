@@ -117,7 +117,7 @@ class RaceModel(mesa.Model):
         self.outside_share = 1.0
         self.capex_usd = 0.0
 
-        weights = rng.dirichlet(np.full(sc.n_pools, 5.0))
+        weights = rng.dirichlet(np.full(sc.n_pools, sc.pool_weight_concentration))
         pool_ids = self.orgs.add(sc.n_pools, ACADEMIA, K_ACAD)
         self.pools = [TalentPool(self, int(o), f"Academia-{i + 1}", float(w))
                       for i, (o, w) in enumerate(zip(pool_ids, weights, strict=True))]
@@ -191,7 +191,8 @@ class RaceModel(mesa.Model):
 
         self.workforce = Workforce(int(sc.n_researchers * 1.2) + 16)
         n = sc.n_researchers
-        self.people_per_row = sc.represented_researchers / n
+        self.people_per_row = (sc.represented_researchers / n
+                               if sc.represented_researchers > 0 else 1.0)
         n_acad = round(n * sc.academia_share_initial)
         n_lab = round(n * lp.initial_staff_share) if self.labs else 0
         n_start = n - n_acad - n_lab
@@ -323,8 +324,9 @@ class RaceModel(mesa.Model):
         o, lp, sp = self.orgs, self.p.labs, self.p.startups
         cash = np.maximum(self.ledger.cash_usd[: o.size], 0.0)
         head = np.maximum(o.staff[: o.size], 1.0)
-        ref = max(1.0, lp.initial_cash_usd / max(1.0, self.p.scenario.represented_researchers
-                                                 * lp.initial_staff_share / max(1, len(self.labs))))
+        people = self.p.scenario.n_researchers * self.people_per_row
+        ref = max(1.0, lp.initial_cash_usd / max(1.0, people * lp.initial_staff_share
+                                                 / max(1, len(self.labs))))
         labs = self.lab_org
         o.salary_usd[labs] = lp.salary_usd * np.clip(
             (cash[labs] / head[labs] / ref) ** lp.salary_cash_elasticity, lp.salary_clip_min,
@@ -484,7 +486,7 @@ class RaceModel(mesa.Model):
                                o.valuation_usd[st] ** cp.valuation_weight_exponent, 0.0)
             startup_share = 1.0 - cp.lab_capital_share - cp.alt_cloud_capital_share
             st_money = allocate_capped(self.capital_supply_usd * startup_share,
-                                       weights, 0.5 * o.valuation_usd[st])
+                                       weights, sp.raise_valuation_cap * o.valuation_usd[st])
             led.transfer(INVESTORS, st, st_money, "venture_capital")
         self._cloud_market()
         for lab in self.labs:
@@ -560,7 +562,8 @@ class RaceModel(mesa.Model):
             lab_view = val[i] * rng.lognormal(0.0, pp.valuation_noise)
             offer = cloud_deal_value_usd(
                 pp.equity_share, cloud_view, size, pp.credit_share, 1.0 - margin,
-                max(margin, 0.0) * spend * (1.0 if exclusive else 0.5), pp.hurdle_rate) > 0
+                max(margin, 0.0) * spend * (1.0 if exclusive else pp.nonexclusive_spend_share),
+                pp.hurdle_rate) > 0
             if not offer:
                 continue
             self.deal_offers += 1

@@ -69,11 +69,14 @@ class ScenarioParams:
     n_pools: int = p(3, "pools", 1, 100, source="model-spec")
     n_researchers: int = p(20_000, "researchers", 1, 50_000_000,
                            source="model-spec; simulated rows (the resolution of the workforce)")
-    represented_researchers: float = p(20_000.0, "researchers", 0.0, 1e9, lo_open=True,
-                                       source="calibration-data §7: ~22,000 people able to do "
-                                              "serious AI research (Element AI 2017-18); each "
-                                              "simulated researcher stands for "
-                                              "represented_researchers / n_researchers people")
+    represented_researchers: float = p(0.0, "researchers", 0.0, 1e9,
+                                       source="resolution: each simulated researcher stands for "
+                                              "represented_researchers / n_researchers people; "
+                                              "0 = as many as simulated (~22,000 able to do "
+                                              "serious AI research, Element AI 2017-18)")
+    pool_weight_concentration: float = p(5.0, "1 (Dirichlet alpha)", 0.0, 1000.0, lo_open=True,
+                                         source="assumption: talent pools' shares of academics "
+                                                "and graduates ~ Dirichlet(alpha)")
     academia_share_initial: float = p(0.6, "1", **PROB,
                                       source="assumption; AI Index 2021 (2010 academia-heavy)")
     capability_threshold_oom: float = p(31.0, "log10 effective FLOP", 0.0, 100.0,
@@ -265,6 +268,8 @@ class StartupParams:
                                           source="assumption: half the lab multiple")
     salary_clip_max: float = p(10.0, "1 (of base salary)", 1.0, 1000.0,
                                source="assumption")
+    raise_valuation_cap: float = p(0.5, "1 (of valuation)", 0.0, 10.0,
+                                   source="assumption: largest raise per month vs valuation")
 
 
 @dataclass(frozen=True)
@@ -488,6 +493,9 @@ class PartnershipParams:
                                    source="assumption: wait after a declined offer")
     cash_cap_share: float = p(0.2, "1 (of investor cash)", 0.0, 1.0,
                               source="assumption: largest deal cash vs the cloud's cash")
+    nonexclusive_spend_share: float = p(0.5, "1", **PROB,
+                                        source="assumption: share of a non-exclusive partner "
+                                               "lab's compute spend the investing cloud expects")
     profit_share: float = p(0.2, "1", **PROB,
                             source="calibration-data §6: MSFT took 75% of OpenAI profits "
                                    "until recouped; 20% assumed for the typical deal")

@@ -240,14 +240,15 @@ def test_default_economy_stays_within_ten_times_real_2023_levels():
 def test_workforce_resolution_does_not_change_the_economy():
     """Each simulated researcher stands for ``represented / n_researchers`` people.
 
-    The same 20,000-person world at 2,000 and at 20,000 simulated researchers
+    The same 20,000-person world (``scenario.represented_researchers``) at 2,000
+    and at 20,000 simulated researchers
     (36 months, seed 8): lab staff in people, labs' salary bills and the frontier
     agree within stated tolerances, and every lab trains in every month.
     """
     out = {}
     for rows in (2_000, 20_000):
         params = replace(SimParams(), steps=36, scenario__n_researchers=rows,
-                         scenario__n_startups=300)
+                         scenario__n_startups=300, scenario__represented_researchers=20_000.0)
         model = RaceModel(params, 8)
         trained = 0
         for _ in range(36):

@@ -187,7 +187,7 @@ def test_active_researchers_reconcile_with_entries_and_retirements(run: AuditedR
         assert a["active_after"] == a["headcount_after"].sum()
     # researchers_active counts people: each simulated researcher stands for w of them.
     sc = run.params.scenario
-    w = sc.represented_researchers / sc.n_researchers
+    w = sc.represented_researchers / sc.n_researchers if sc.represented_researchers else 1.0
     active = run.results.timeseries["researchers_active"]
     np.testing.assert_array_equal(active, [a["active_after"] * w for a in run.audit])
 

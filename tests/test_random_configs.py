@@ -108,9 +108,10 @@ def _run_and_check(params: SimParams, seed: int) -> None:
     for a in model.audit:
         gross = np.abs(a["cash_after"]).sum() + a["inflow"].sum() + a["outflow"].sum()
         assert abs(a["total_after"]) <= 1e-9 * gross + 1e-3, a["step"]
+        # Cash never goes negative beyond float rounding of the book's largest amounts.
         n = a["n_before"]
         scale = a["inflow"][:n] + a["outflow"][:n] + np.abs(a["cash_before"])
-        assert np.all(a["cash_after"][:n] >= -(1e-9 * scale + 1e-3)), a["step"]
+        assert np.all(a["cash_after"][:n] >= -(1e-12 * scale.max() + 1e-3)), a["step"]
     for name in ("safety_share_mean", "openness_mean", "compute_hhi", "big3_cloud_share",
                  "incident_prob", "major_incident_prob", "startup_partnered_share"):
         series = res.timeseries[name]
