@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -222,16 +222,7 @@ def point_labels(sweep: Sweep) -> dict[int, str]:
         ``"all runs"`` when only the root seed was swept. Figures use
         :func:`display_labels`.
     """
-    if not sweep.params:
-        return {int(j): "all runs" for j in sweep.points["job"]}
-    names = short_names(sweep.params)
-    labels = {}
-    for row in sweep.points.itertuples(index=False):
-        values = dict(zip(sweep.points.columns, row, strict=True))
-        labels[int(values["job"])] = ", ".join(
-            f"{names[p]}={format_value(values[p])}" for p in sweep.params
-        )
-    return labels
+    return _labels(sweep, lambda p, name, value: f"{name}={format_value(value)}")
 
 
 def display_labels(sweep: Sweep) -> dict[int, str]:
@@ -249,16 +240,20 @@ def display_labels(sweep: Sweep) -> dict[int, str]:
     """
     from analysis.metrics_info import format_param_value, param_words
 
+    return _labels(sweep, lambda p, name, value: (f"{param_words(p, name)} "
+                                                  f"{format_param_value(p, value)}"))
+
+
+def _labels(sweep: Sweep, render: Callable[[str, str, Any], str]) -> dict[int, str]:
+    """Return ``job -> ", ".join(render(param, short name, value))`` over swept parameters."""
     if not sweep.params:
         return {int(j): "all runs" for j in sweep.points["job"]}
     names = short_names(sweep.params)
     labels = {}
     for row in sweep.points.itertuples(index=False):
         values = dict(zip(sweep.points.columns, row, strict=True))
-        labels[int(values["job"])] = ", ".join(
-            f"{param_words(p, names[p])} {format_param_value(p, values[p])}"
-            for p in sweep.params
-        )
+        labels[int(values["job"])] = ", ".join(render(p, names[p], values[p])
+                                               for p in sweep.params)
     return labels
 
 
