@@ -1303,6 +1303,7 @@ class RaceModel(mesa.Model):
             "n_before": n,
             "total_before": before["total"],
             "total_after": self.ledger.total_usd(),
+            "external_after": self.ledger.external_usd.copy(),
             "headcount_before": before["headcount_by_kind"],
             "headcount_after": np.bincount(self.orgs.flow_kind[wf.employer[rows]],
                                            minlength=len(FLOW_KINDS)),

@@ -202,8 +202,10 @@ def expected_value_safety(
     k = np.maximum(np.asarray(hazard_at_zero, dtype=float) * loss_usd, 0.0)
     if gamma <= 0:
         return np.where(m > 0, floor, 1.0).astype(float)
-    ratio = np.divide(m, gamma * k * np.log(10.0), out=np.full(m.shape, np.inf), where=k > 0)
-    slack = np.where(m > 0, ratio ** (1.0 / gamma), 0.0)
+    with np.errstate(over="ignore"):
+        ratio = np.divide(m, gamma * k * np.log(10.0), out=np.full(m.shape, np.inf),
+                          where=k > 0)
+        slack = np.where(m > 0, ratio ** (1.0 / gamma), 0.0)
     return np.clip(1.0 - slack, floor, 1.0)
 
 
