@@ -145,7 +145,7 @@ def bench_race_at_scale(sizes: list[int], months: int, seed: int) -> None:
             model.step()
             trained += all(lab.compute_h100e > 0 for lab in model.labs)
         res = results(model)
-        staff = int(model.orgs.staff[model.lab_org].sum())
+        staff = int(model.orgs.staff[model.labs.org_ids].sum())
         print(f"  {n:>12,}{res.summary['frontier_capability']:>14.2f}"
               f"{trained:>12} of {months:<3}{res.summary['safety_share_mean']:>8.3f}{staff:>11,}")
 

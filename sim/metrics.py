@@ -94,66 +94,68 @@ def allocate_series(steps: int) -> dict[str, np.ndarray]:
     return {name: np.zeros(steps) for name in TIMESERIES_METRICS}
 
 
-def collect(model: RaceModel) -> dict[str, float]:
+def collect(model: RaceModel, train_flop: np.ndarray, n_incidents: int) -> dict[str, float]:
     """Compute this month's time-series metrics from the model state.
 
     Args:
         model: The model after the accounting phase.
+        train_flop: FLOP of each lab's largest run this month.
+        n_incidents: Incidents drawn this month.
 
     Returns:
         Metric name -> value for :data:`sim.results.TIMESERIES_METRICS`.
     """
     o, wf, sc = model.orgs, model.workforce, model.p.scenario
-    caps = model.capabilities()
-    s = np.array([lab.safety for lab in model.labs])
-    op = np.array([lab.openness for lab in model.labs])
-    compute = np.array([lab.compute_h100e for lab in model.labs])
+    caps = model.labs.capabilities()
+    s = model.labs.array("safety")
+    op = model.labs.array("openness")
+    compute = model.labs.array("compute_h100e")
     rows = wf.active_rows()
     emp = wf.employer[rows]
     top = top_decile_mask(wf.skill[rows])
     top_emp = emp[top]
-    flows = model.step_flows
-    w = model.people_per_row
+    flows = model.flows.month
+    w = model.workforce.people_per_row
     industry = (K_LAB, K_STARTUP, K_HYPER)
     st = o.ids(STARTUP)
-    big = np.array([h.big for h in model.clouds])
-    grads, grad_industry = model.grad_history.sum(axis=0)
+    big = np.array([h.big for h in model.clouds.members])
+    grads, grad_industry = model.workforce.grad_history.sum(axis=0)
     return {
         "frontier_capability": float(caps.max()),
         "leader_gap_oom": leader_gap(caps),
         "contenders": contenders(caps, sc.lead_window_oom),
         "safety_share_mean": capability_weighted_mean(s, caps),
-        "incident_count": model.incidents_month,
-        "incident_prob": float(-np.expm1(model.log_no_incident)),
+        "incident_count": n_incidents,
+        "incident_prob": float(-np.expm1(model.incidents.log_no_incident)),
         "compute_hhi": hhi(compute),
-        "capability_share_hhi": hhi(model.market_share),
+        "capability_share_hhi": hhi(model.labs.market_share),
         "talent_hhi_top_decile": hhi(np.bincount(top_emp, minlength=o.size)),
         "academia_share_top_decile": float(np.mean(o.kind[top_emp] == ACADEMIA))
         if top_emp.size else 0.0,
         "moves_academia_to_industry": 12.0 * w * float(flows[K_ACAD, list(industry)].sum()),
         "moves_startup_to_lab": 12.0 * w * float(flows[K_STARTUP, [K_LAB, K_HYPER]].sum()),
-        "lab_spinouts": model.spinouts_total,
+        "lab_spinouts": model.startups.spinouts_total,
         "openness_mean": capability_weighted_mean(op, caps),
         "startups_alive": st.size,
         "startup_partnered_share": float(np.mean(o.mode[st] == 2)) if st.size else 0.0,
-        "compute_price_usd_per_h100e_hour": model.mean_price_usd(),
+        "compute_price_usd_per_h100e_hour": model.clouds.mean_price_usd(),
         "frontier_training_compute_log10_flop": float(
-            np.log10(max(model.train_flop.max(), 1.0))),
-        "public_knowledge_oom": model.public_oom,
+            np.log10(max(train_flop.max(), 1.0))),
+        "public_knowledge_oom": model.knowledge.public_oom,
         "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
-        "big3_cloud_share": share_of(np.array([h.revenue_usd for h in model.clouds]), big),
+        "big3_cloud_share": share_of(np.array([h.revenue_usd for h in model.clouds.members]), big),
         "researchers_active": rows.size * w,
-        "upstream_deals_active": sum(lab.contract is not None for lab in model.labs),
-        "ai_market_usd_per_month": model.ai_market_usd,
-        "capital_supply_usd_per_month": model.capital_supply_usd,
-        "major_incident_prob": float(-np.expm1(model.log_no_major)),
-        "ai_budget_usd_per_month": model.ai_budget_usd,
-        "lab_revenue_usd_per_month": float(sum(lab.revenue_usd for lab in model.labs)),
-        "cloud_capex_usd_per_month": model.capex_usd,
-        "academic_salary_usd": float(o.salary_usd[model.pools[0].org_id]),
-        "academic_output_oom": float(sum(pool.output_oom for pool in model.pools)),
+        "upstream_deals_active": sum(lab.contract is not None for lab in model.labs.members),
+        "ai_market_usd_per_month": model.market.ai_market_usd,
+        "capital_supply_usd_per_month": model.market.capital_supply_usd,
+        "major_incident_prob": float(-np.expm1(model.incidents.log_no_major)),
+        "ai_budget_usd_per_month": model.market.ai_budget_usd,
+        "lab_revenue_usd_per_month": float(sum(lab.revenue_usd for lab in model.labs.members)),
+        "cloud_capex_usd_per_month": model.market.capex_usd,
+        "academic_salary_usd": float(o.salary_usd[model.pools.org_ids[0]]),
+        "academic_output_oom": float(sum(pool.output_oom for pool in model.pools.members)),
         "startup_revenue_usd_per_month": float(o.revenue_usd[st].sum()),
-        "outside_option_share": model.outside_share,
+        "outside_option_share": model.market.outside_share,
     }
 
 
@@ -224,7 +226,7 @@ def summarize(model: RaceModel) -> dict[str, float | int | None]:
         "academia_share_top_decile": float(np.mean(ts["academia_share_top_decile"][last])),
         "moves_academia_to_industry": float(np.mean(ts["moves_academia_to_industry"])),
         "moves_startup_to_lab": float(np.mean(ts["moves_startup_to_lab"])),
-        "lab_spinouts": int(model.spinouts_total),
+        "lab_spinouts": int(model.startups.spinouts_total),
         "openness_mean": float(np.mean(ts["openness_mean"])),
         "startups_alive": int(ts["startups_alive"][-1]),
         "startup_partnered_share": float(np.mean(ts["startup_partnered_share"][last])),
@@ -243,16 +245,16 @@ def summarize(model: RaceModel) -> dict[str, float | int | None]:
         "big3_cloud_share": float(np.mean(ts["big3_cloud_share"][last])),
         "startup_survival": float(np.mean(o.alive[: o.size][initial])) if initial.any()
         else None,
-        "lab_partner_revenue_share": float(model.lab_partner_revenue_total
-                                           / model.lab_revenue_total)
-        if model.lab_revenue_total > 0 else 0.0,
-        "upstream_deals": int(model.deals_signed),
-        "major_incidents": int(model.major_incidents),
+        "lab_partner_revenue_share": float(model.market.lab_partner_revenue_total
+                                           / model.market.lab_revenue_total)
+        if model.market.lab_revenue_total > 0 else 0.0,
+        "upstream_deals": int(model.deals.signed),
+        "major_incidents": int(model.incidents.major_incidents),
         "major_incident_prob": float(ts["major_incident_prob"][-1]),
-        "deal_offers": int(model.deal_offers),
-        "deal_acceptance_rate": model.deals_signed / model.deal_offers
-        if model.deal_offers else None,
-        "deals_blocked": int(model.deals_blocked),
+        "deal_offers": int(model.deals.offers),
+        "deal_acceptance_rate": model.deals.signed / model.deals.offers
+        if model.deals.offers else None,
+        "deals_blocked": int(model.deals.blocked),
         "frontier_training_flop_log10": float(np.max(ts["frontier_training_compute_log10_flop"])),
         "lab_revenue_usd_per_year": 12.0 * float(np.mean(ts["lab_revenue_usd_per_month"][last])),
     }
@@ -267,8 +269,8 @@ def results(model: RaceModel) -> Results:
         seed=model.seed_value,
         timeseries={k: v[:steps].copy() for k, v in model.series.items()},
         summary=summarize(model),
-        flows=model.flows[:years].copy(),
-        lab_names=[lab.name for lab in model.labs],
+        flows=model.flows.by_year[:years].copy(),
+        lab_names=[lab.name for lab in model.labs.members],
         lab_capability=model.lab_series[:steps, 0, :].copy(),
         lab_safety=model.lab_series[:steps, 1, :].copy(),
         start_year=model.p.scenario.start_year,

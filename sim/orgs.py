@@ -1,7 +1,7 @@
 """The organisation table: one row per organisation, columns as numpy arrays.
 
 Labs, clouds, startups and talent pools each have an organisation id (a row
-here and an account in the :class:`sim.ledger.Ledger`). The vectorised
+here and an account in the :class:`sim.economy.ledger.Ledger`). The vectorised
 markets read and write these columns; startups keep all their numeric state
 here. Rows of dead startups stay (``alive`` false) so that ids never change.
 """
@@ -12,6 +12,11 @@ import numpy as np
 
 #: Organisation kinds.
 ACADEMIA, LAB, STARTUP, HYPERSCALER = 0, 1, 2, 3
+#: Access modes of a startup's models (model-spec "Startup"), the ``mode`` column.
+OPEN, API, PARTNER = 0, 1, 2
+ACCESS_MODES = ("open", "api", "partner")
+#: Founders' origin of a startup, the ``origin`` column.
+ORIGIN_OTHER, ORIGIN_ACADEMIA, ORIGIN_LAB = 0, 1, 2
 
 _COLUMNS: dict[str, tuple[type, float]] = {
     "kind": (np.int64, -1),
@@ -33,6 +38,8 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "api_lab": (np.int64, -1),
     "quality_oom": (np.float64, 0.0),
     "initial": (np.bool_, False),
+    "origin": (np.int64, -1),
+    "born_step": (np.int64, -1),
     "headcount": (np.int64, 0),
     "skill_sum": (np.float64, 0.0),
     "staff": (np.float64, 0.0),
@@ -58,13 +65,15 @@ class Orgs:
         valuation_usd: Valuation (USD).
         valuation_growth: This month's valuation ratio (clipped), applied to staff equity.
         revenue_usd: Revenue this month (USD/month).
-        mode: Startup access mode (``sim.agents.startup.OPEN/API/PARTNER``).
+        mode: Startup access mode (``OPEN``, ``API`` or ``PARTNER``).
         partner_lab: Startup's partner lab (org id, -1 = none).
         partner_cloud: Startup's partner cloud (provider index, -1 = none).
         cloud: Startup's cloud provider (provider index).
         api_lab: Lab whose API or partnership supplies the startup's models (org id).
         quality_oom: Startup product quality (OOM).
         initial: Startup present at the start of the run.
+        origin: Startup founders' origin (``ORIGIN_*``).
+        born_step: Month a startup was founded (-1 for startups present at the start).
         headcount: Simulated researchers (workforce rows) employed (recomputed each month).
         skill_sum: Sum of employees' skill over rows (recomputed each month).
         staff: People employed: headcount times the people each row stands for.
@@ -90,6 +99,8 @@ class Orgs:
     api_lab: np.ndarray
     quality_oom: np.ndarray
     initial: np.ndarray
+    origin: np.ndarray
+    born_step: np.ndarray
     headcount: np.ndarray
     skill_sum: np.ndarray
     staff: np.ndarray
@@ -116,6 +127,16 @@ class Orgs:
         self.alive[ids] = True
         self.size = start + n
         return ids
+
+    def set_valuation_growth(self, ids: np.ndarray, old_usd: np.ndarray, clip: float) -> None:
+        """This month's valuation ratio of ``ids`` against ``old_usd``, clipped to ``1 +- clip``.
+
+        Other organisations (and those without an old valuation) get 1.
+        """
+        self.valuation_growth[: self.size] = 1.0
+        self.valuation_growth[ids] = np.clip(
+            np.divide(self.valuation_usd[ids], old_usd[ids], out=np.ones(ids.size),
+                      where=old_usd[ids] > 0), 1.0 - clip, 1.0 + clip)
 
     def ids(self, kind: int, alive_only: bool = True) -> np.ndarray:
         """Ids of organisations of ``kind`` (alive ones only by default)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.hyperscaler import Hyperscaler
+from sim.agents.cloud import Hyperscaler
 from sim.model import RaceModel
 from sim.params import SimParams, replace
 
@@ -52,7 +52,7 @@ def _final_price_over_floor(params: SimParams, seed: int) -> tuple[float, float]
         model.step()
     financed = model.ledger.by_category_usd.get("capex_debt", 0.0)
     prices = np.array([h.price_usd_per_hour for h in model.clouds])
-    return float(np.median(prices) / model.price_floor_usd()), financed
+    return float(np.median(prices) / model.exo.price_floor_usd(model.t)), financed
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -24,8 +24,8 @@ def _stepped(params: SimParams, seed: int, months: int) -> list[dict]:
         model.step()
         out.append({
             "revenue": np.array([lab.revenue_usd for lab in model.labs]),
-            "valuation": model.orgs.valuation_usd[model.lab_org].copy(),
-            "incidents": list(model.incident_log),
+            "valuation": model.orgs.valuation_usd[model.labs.org_ids].copy(),
+            "incidents": list(model.incidents.log),
         })
     return out
 

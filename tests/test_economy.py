@@ -23,7 +23,7 @@ from sim.economy.capital import (
     lab_accepts_deal,
 )
 from sim.economy.demand import adoption, economy_usd_per_month, provider_shares, purchase_shares
-from sim.ledger import CUSTOMERS, EXTERNAL, INVESTORS, Ledger
+from sim.economy.ledger import CUSTOMERS, EXTERNAL, INVESTORS, Ledger
 from sim.model import RaceModel
 from sim.params import SimParams, replace
 from sim.results import MONEY_ACCOUNTS
@@ -131,9 +131,9 @@ def _monthly(params: SimParams, seed: int) -> tuple[RaceModel, list[dict]]:
     for _ in range(params.steps):
         before = dict(model.ledger.by_category_usd)
         bounds = {
-            "cloud_market": model.cloud_market_usd(),
-            "academic_budget": model.academic_budget_usd(),
-            "economy": model.economy_usd(),
+            "cloud_market": model.exo.cloud_market_usd(model.t),
+            "academic_budget": model.exo.academic_budget_usd(model.t),
+            "economy": model.exo.economy_usd(model.t),
         }
         debt_before = np.array([h.debt_usd for h in model.clouds])
         compute_before = np.array([h.compute_revenue_usd for h in model.clouds])
@@ -143,8 +143,8 @@ def _monthly(params: SimParams, seed: int) -> tuple[RaceModel, list[dict]]:
         cap = years * (np.array([h.market_revenue_usd for h in model.clouds]) + compute_before)
         months.append({
             "flow": {k: v - before.get(k, 0.0) for k, v in after.items()},
-            "ai_budget": model.ai_budget_usd,
-            "supply": model.capital_supply_usd,
+            "ai_budget": model.market.ai_budget_usd,
+            "supply": model.market.capital_supply_usd,
             "debt": np.array([h.debt_usd for h in model.clouds]),
             "debt_bound": np.maximum(debt_before, cap),
             **bounds,
@@ -225,7 +225,7 @@ def test_default_economy_stays_within_ten_times_real_2023_levels():
         model = RaceModel(SimParams(), seed)
         for _ in range(120):
             model.step()
-        lab = model.lab_org
+        lab = model.labs.org_ids
         assert model.series["frontier_training_compute_log10_flop"].max() <= np.log10(5e26)
         assert max(x.revenue_usd for x in model.labs) * 12 <= 1.6e10
         assert model.orgs.valuation_usd[lab].max() <= 2.9e11
@@ -233,8 +233,8 @@ def test_default_economy_stays_within_ten_times_real_2023_levels():
         assert max(x.compute_h100e for x in model.labs) <= 1e6
         assert model.series["cloud_capex_usd_per_month"][-12:].sum() <= 1.27e12
         assert sum(h.revenue_usd for h in model.clouds) * 12 <= 2.7e12
-        assert model.capital_supply_usd * 12 <= 1.03e12
-        assert model.ai_market_usd * 12 <= 4e11
+        assert model.market.capital_supply_usd * 12 <= 1.03e12
+        assert model.market.ai_market_usd * 12 <= 4e11
 
 
 def test_workforce_resolution_does_not_change_the_economy():
@@ -254,8 +254,8 @@ def test_workforce_resolution_does_not_change_the_economy():
         for _ in range(36):
             model.step()
             trained += all(lab.compute_h100e > 0 for lab in model.labs)
-        out[rows] = (float(model.orgs.staff[model.lab_org].sum()), model.frontier_oom(),
-                     trained, model.people_per_row)
+        out[rows] = (float(model.orgs.staff[model.labs.org_ids].sum()), model.labs.frontier_oom(),
+                     trained, model.workforce.people_per_row)
     (staff_c, front_c, trained_c, w_c), (staff_f, front_f, trained_f, w_f) = out.values()
     assert (w_c, w_f) == (10.0, 1.0)
     assert trained_c == trained_f == 36

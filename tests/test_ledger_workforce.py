@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.ledger import CUSTOMERS, EXTERNAL, HOUSEHOLDS, INVESTORS, Ledger
-from sim.workforce import Workforce
+from sim.economy.ledger import CUSTOMERS, EXTERNAL, HOUSEHOLDS, INVESTORS, Ledger
+from sim.populations.workforce import ResearcherTable
 
 
 # ------------------------------------------------------------------------ ledger
@@ -87,13 +87,13 @@ def test_ledger_grow_keeps_balances_and_flows():
 
 
 # --------------------------------------------------------------------- workforce
-def _add(wf: Workforce, employers, rng, graduate=False) -> np.ndarray:
+def _add(wf: ResearcherTable, employers, rng, graduate=False) -> np.ndarray:
     return wf.add(np.asarray(employers, dtype=np.int64), rng, skill_sigma=0.6, pref_alpha=2.0,
                   pref_beta=2.0, graduate=graduate)
 
 
 def test_workforce_add_grows_beyond_capacity_and_sets_fields(rng):
-    wf = Workforce(2)
+    wf = ResearcherTable(2)
     first = _add(wf, [3, 4, 5], rng)
     second = _add(wf, [7] * 4, rng, graduate=True)
     np.testing.assert_array_equal(first, [0, 1, 2])
@@ -111,7 +111,7 @@ def test_workforce_add_grows_beyond_capacity_and_sets_fields(rng):
 
 
 def test_workforce_skill_is_lognormal_with_median_one(rng):
-    wf = Workforce(10)
+    wf = ResearcherTable(10)
     _add(wf, np.zeros(50_000), rng)
     log_skill = np.log(wf.skill[: wf.size])
     assert abs(np.median(log_skill)) < 0.02
@@ -119,7 +119,7 @@ def test_workforce_skill_is_lognormal_with_median_one(rng):
 
 
 def test_workforce_active_rows_cache_follows_add_and_retire(rng):
-    wf = Workforce(4)
+    wf = ResearcherTable(4)
     _add(wf, np.arange(6), rng)
     rows = wf.active_rows()
     np.testing.assert_array_equal(rows, np.arange(6))
@@ -133,7 +133,7 @@ def test_workforce_active_rows_cache_follows_add_and_retire(rng):
 
 
 def test_workforce_compact_drops_retired_rows_in_order(rng):
-    wf = Workforce(8)
+    wf = ResearcherTable(8)
     _add(wf, np.arange(10), rng)
     wf.salary_usd[: wf.size] = np.arange(10) * 1000.0
     skill = wf.skill[: wf.size].copy()
@@ -152,7 +152,7 @@ def test_workforce_compact_drops_retired_rows_in_order(rng):
 
 
 def test_workforce_compact_keeps_table_when_at_most_half_retired(rng):
-    wf = Workforce(8)
+    wf = ResearcherTable(8)
     _add(wf, np.arange(8), rng)
     wf.retire(np.array([0, 3, 5, 6]))
     wf.compact()

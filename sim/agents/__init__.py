@@ -1,8 +1,8 @@
-"""Mesa agents: the organisations of the race (labs, clouds, startups, academia)."""
+"""Mesa agents: the few, heterogeneous organisations of the race and their decisions."""
 
-from sim.agents.hyperscaler import Contract, Hyperscaler
-from sim.agents.lab import FrontierLab
-from sim.agents.startup import Startup
-from sim.agents.talent_pool import TalentPool
+from sim.agents.cloud import Clouds, Contract, Hyperscaler
+from sim.agents.lab import FrontierLab, Labs
+from sim.agents.talent_pool import TalentPool, TalentPools
 
-__all__ = ["Contract", "FrontierLab", "Hyperscaler", "Startup", "TalentPool"]
+__all__ = ["Clouds", "Contract", "FrontierLab", "Hyperscaler", "Labs", "TalentPool",
+           "TalentPools"]

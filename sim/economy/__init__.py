@@ -4,5 +4,5 @@
 shares with an outside option, the non-AI cloud market); ``capital`` holds the
 investors (a supply of funds that follows AI revenue and is bounded by the
 economy, deal valuation, cloud debt). Both are pure functions over arrays.
-The double-entry book is :mod:`sim.ledger`.
+The double-entry book is :mod:`sim.economy.ledger`.
 """

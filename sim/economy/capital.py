@@ -125,3 +125,38 @@ def debt_service_usd(debt_usd: float, interest_rate_per_year: float,
         ``(interest, principal)``.
     """
     return debt_usd * interest_rate_per_year / 12.0, debt_usd / term_months
+
+
+def antitrust_blocks(compute_h100e: np.ndarray, bloc: np.ndarray, lab: int, cloud_bloc: int,
+                     share_threshold: float, hhi_review: bool, hhi_threshold: float,
+                     hhi_delta: float) -> bool:
+    """Whether antitrust review blocks a deal between a cloud and lab ``lab``.
+
+    Two tests: the pair's compute share above ``share_threshold``, and, when
+    ``hhi_review`` is on, the 2023 Merger Guidelines test on the Herfindahl
+    index of compute over blocs (a cloud with its in-house and partner labs):
+    post-deal HHI above ``hhi_threshold`` with an increase above ``hhi_delta``.
+
+    Args:
+        compute_h100e: Compute of each lab (H100e).
+        bloc: Bloc of each lab (the owning or partner cloud's id, else unique).
+        lab: Index of the lab in the deal.
+        cloud_bloc: Bloc id of the cloud.
+        share_threshold: Largest allowed compute share of the pair.
+        hhi_review: Whether the HHI test applies (``governance.antitrust``).
+        hhi_threshold: Post-deal HHI above which a deal is presumed harmful (0-10,000).
+        hhi_delta: Increase of HHI above which a deal is presumed harmful.
+
+    Returns:
+        True if the deal is blocked.
+    """
+    total = max(compute_h100e.sum(), 1e-9)
+    tied = compute_h100e[(bloc == cloud_bloc) | (np.arange(bloc.size) == lab)].sum()
+    if tied / total > share_threshold:
+        return True
+    if not hhi_review:
+        return False
+    after = bloc.copy()
+    after[lab] = cloud_bloc
+    pre, post = bloc_hhi(compute_h100e, bloc), bloc_hhi(compute_h100e, after)
+    return post > hhi_threshold and post - pre > hhi_delta

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.agents.startup import API, OPEN, PARTNER
+from sim.orgs import API, OPEN, PARTNER
 from sim.params import SimParams
 from sim.policies.registry import DOWNSTREAM
 

@@ -1,0 +1,1 @@
+"""Many similar actors as one vectorised object each: researchers and startups."""

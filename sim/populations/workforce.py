@@ -1,0 +1,385 @@
+"""The researcher workforce: one vectorised population, one row per researcher.
+
+Researchers are not Mesa agents (model-spec "Actors"): the population is one
+object whose methods work on whole arrays (the mesa-frames idea), so that it
+scales to millions of researchers. :class:`ResearcherTable` holds the data;
+:class:`Workforce` adds the behaviour: retire and graduate, search and choose
+employers, move, vest equity, leave to found spin-outs (docs/model.md §7.2,
+§7.11-7.13). Rows of retired researchers stay (``active`` false) until
+:meth:`ResearcherTable.compact` drops them. Every move is logged in a
+:class:`FlowLog` between the kinds of employer of :data:`sim.results.FLOW_KINDS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.markets.talent import (
+    accept_applicants,
+    choose_employer,
+    sample_candidates,
+    search_probability,
+)
+from sim.orgs import ACADEMIA, LAB, STARTUP, Orgs
+from sim.params import SimParams
+from sim.results import FLOW_KINDS
+
+#: Flow kinds (indices into :data:`sim.results.FLOW_KINDS`).
+K_ACAD, K_LAB, K_STARTUP, K_HYPER, K_ENTRY, K_EXIT = range(len(FLOW_KINDS))
+
+_FIELDS: dict[str, type] = {
+    "skill": np.float64,
+    "employer": np.int64,
+    "salary_usd": np.float64,
+    "liquid_wealth_usd": np.float64,
+    "unvested_equity_usd": np.float64,
+    "vested_equity_usd": np.float64,
+    "tenure_months": np.float64,
+    "safety_pref": np.float64,
+    "openness_pref": np.float64,
+    "active": np.bool_,
+    "graduate": np.bool_,
+}
+
+
+class ResearcherTable:
+    """Struct-of-arrays of researchers (the data of :class:`Workforce`).
+
+    Attributes:
+        skill: Productivity, lognormal with median 1.
+        employer: Organisation id of the current employer.
+        salary_usd: Annual pay at the current employer (USD/year).
+        liquid_wealth_usd: Savings and proceeds of equity sales (USD).
+        unvested_equity_usd: Equity forfeited on leaving (USD).
+        vested_equity_usd: Vested, illiquid equity (USD); buybacks turn it liquid.
+        tenure_months: Months at the current employer.
+        safety_pref: Preference for safety work in [0, 1].
+        openness_pref: Preference for open research in [0, 1].
+        active: False after retirement.
+        graduate: True during the month a new PhD enters the market.
+    """
+
+    skill: np.ndarray
+    employer: np.ndarray
+    salary_usd: np.ndarray
+    liquid_wealth_usd: np.ndarray
+    unvested_equity_usd: np.ndarray
+    vested_equity_usd: np.ndarray
+    tenure_months: np.ndarray
+    safety_pref: np.ndarray
+    openness_pref: np.ndarray
+    active: np.ndarray
+    graduate: np.ndarray
+
+    def __init__(self, capacity: int) -> None:
+        self.size = 0
+        self._active_rows: np.ndarray | None = None
+        for name, dtype in _FIELDS.items():
+            setattr(self, name, np.zeros(max(capacity, 1), dtype=dtype))
+
+    def _grow(self, needed: int) -> None:
+        cap = self.skill.size
+        if needed <= cap:
+            return
+        new_cap = max(needed, 2 * cap)
+        for name in _FIELDS:
+            old = getattr(self, name)
+            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr[: self.size] = old[: self.size]
+            setattr(self, name, arr)
+
+    def add(
+        self,
+        employer: np.ndarray,
+        rng: np.random.Generator,
+        skill_sigma: float,
+        pref_alpha: float,
+        pref_beta: float,
+        graduate: bool,
+    ) -> np.ndarray:
+        """Append new researchers and return their row indices.
+
+        Args:
+            employer: Employer id of each new researcher, shape ``(n,)``.
+            rng: Generator of the demography component.
+            skill_sigma: Sigma of the lognormal skill (median 1).
+            pref_alpha: Beta-distribution ``a`` of safety/openness preferences.
+            pref_beta: Beta-distribution ``b`` of safety/openness preferences.
+            graduate: Whether they are new PhDs entering the job market.
+
+        Returns:
+            Row indices of the new researchers.
+        """
+        n = len(employer)
+        start = self.size
+        self._grow(start + n)
+        rows = np.arange(start, start + n)
+        self.skill[rows] = rng.lognormal(0.0, skill_sigma, n)
+        self.employer[rows] = employer
+        self.salary_usd[rows] = 0.0
+        self.liquid_wealth_usd[rows] = 0.0
+        self.unvested_equity_usd[rows] = 0.0
+        self.vested_equity_usd[rows] = 0.0
+        self.tenure_months[rows] = 0.0
+        self.safety_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
+        self.openness_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
+        self.active[rows] = True
+        self.graduate[rows] = graduate
+        self.size = start + n
+        self._active_rows = None
+        return rows
+
+    def active_rows(self) -> np.ndarray:
+        """Row indices of active researchers (cached until the next add, retire or compact)."""
+        if self._active_rows is None:
+            self._active_rows = np.flatnonzero(self.active[: self.size])
+        return self._active_rows
+
+    def retire(self, rows: np.ndarray) -> None:
+        """Mark researchers ``rows`` as retired (inactive)."""
+        self.active[rows] = False
+        self._active_rows = None
+
+    def compact(self) -> None:
+        """Drop retired rows when they are more than half of the table (keeps order)."""
+        keep = self.active_rows()
+        if keep.size * 2 >= self.size:
+            return
+        for name in _FIELDS:
+            arr = getattr(self, name)
+            arr[: keep.size] = arr[keep]
+        self.size = keep.size
+        self._active_rows = None
+
+
+class FlowLog:
+    """Researcher moves between kinds of employer, this month and by year of the run.
+
+    Attributes:
+        month: Moves this month, shape ``(K, K)`` indexed ``[from_kind, to_kind]``.
+        by_year: Moves by year of the run, shape ``(years, K, K)``.
+    """
+
+    def __init__(self, years: int) -> None:
+        self.month = np.zeros((len(FLOW_KINDS), len(FLOW_KINDS)), dtype=np.int64)
+        self.by_year = np.zeros((years, len(FLOW_KINDS), len(FLOW_KINDS)), dtype=np.int64)
+
+    def log(self, src_kind: np.ndarray, dst_kind: np.ndarray) -> None:
+        """Count one move per pair of source and destination kinds."""
+        np.add.at(self.month, (src_kind, dst_kind), 1)
+
+    def close_month(self, t: int) -> None:
+        """Add this month's moves to its year (the last year absorbs any overflow)."""
+        self.by_year[min(t // 12, self.by_year.shape[0] - 1)] += self.month
+
+
+class Workforce(ResearcherTable):
+    """The researcher population and its behaviour.
+
+    Args:
+        params: Validated parameters.
+        orgs: The organisation table (employers' pay, compute, prestige, vacancies).
+        flows: Where moves are logged.
+        n_rows: Researchers simulated at the start (rows).
+        people_per_row: People each row stands for (``scenario.represented_researchers``).
+
+    Attributes:
+        initial_researchers: Rows at the start (graduate inflow scales with it).
+        people_per_row: People each row stands for.
+        grad_history: New PhDs and those hired by industry in the last 12 months,
+            shape ``(12, 2)``, indexed by month of the year.
+    """
+
+    def __init__(self, params: SimParams, orgs: Orgs, flows: FlowLog, n_rows: int,
+                 people_per_row: float) -> None:
+        super().__init__(int(n_rows * 1.2) + 16)
+        self.p = params
+        self.orgs = orgs
+        self.flows = flows
+        self.initial_researchers = n_rows
+        self.people_per_row = people_per_row
+        self.grad_history = np.zeros((12, 2))
+
+    def pay(self, rows: np.ndarray) -> np.ndarray:
+        """Annual pay of ``rows``: employer's level times ``skill^el / E[skill^el]`` (USD/yr)."""
+        el = self.p.talent.skill_salary_elasticity
+        norm = np.exp(0.5 * (el * self.p.talent.skill_sigma) ** 2)
+        return self.orgs.salary_usd[self.employer[rows]] * (self.skill[rows] ** el) / norm
+
+    def grant_years(self, employer: np.ndarray) -> np.ndarray:
+        """Equity grant on joining, in years of salary, by employer kind."""
+        kind = self.orgs.kind[employer]
+        return np.select([kind == LAB, kind == STARTUP],
+                         [self.p.labs.equity_grant_years, self.p.startups.equity_grant_years], 0.0)
+
+    def count_staff(self) -> None:
+        """Recompute each organisation's headcount, skill, staff and skill mass columns."""
+        o = self.orgs
+        rows = self.active_rows()
+        o.headcount[: o.size] = np.bincount(self.employer[rows], minlength=o.size)[: o.size]
+        o.skill_sum[: o.size] = np.bincount(self.employer[rows], weights=self.skill[rows],
+                                            minlength=o.size)[: o.size]
+        o.staff[: o.size] = o.headcount[: o.size] * self.people_per_row
+        o.skill_mass[: o.size] = o.skill_sum[: o.size] * self.people_per_row
+
+    def salary_bill_usd(self) -> np.ndarray:
+        """Salaries owed this month per organisation, in people (USD/month)."""
+        rows = self.active_rows()
+        return np.bincount(self.employer[rows], weights=self.salary_usd[rows],
+                           minlength=self.orgs.size) * (self.people_per_row / 12.0)
+
+    def demography(self, t: int, rng: np.random.Generator, pool_ids: np.ndarray,
+                   pool_weights: np.ndarray) -> None:
+        """Retire researchers and add this month's new PhDs to the talent pools (§7.2).
+
+        Args:
+            t: Month.
+            rng: Generator of the demography component.
+            pool_ids: Organisation ids of the talent pools.
+            pool_weights: Each pool's share of graduates.
+        """
+        p = self.p.talent
+        self.graduate[: self.size] = False
+        rows = self.active_rows()
+        retire = rows[rng.random(rows.size) < p.retirement_rate_per_year / 12.0]
+        if retire.size:
+            self.retire(retire)
+            self.flows.log(self.orgs.flow_kind[self.employer[retire]],
+                           np.full(retire.size, K_EXIT))
+        rate = (p.graduate_rate_per_year / 12.0 * self.initial_researchers
+                * (1.0 + p.graduate_growth_per_year) ** (t / 12.0))
+        n_grad = int(rng.poisson(rate))
+        if n_grad:
+            emp = rng.choice(pool_ids, n_grad, p=pool_weights / pool_weights.sum())
+            new = self.add(emp, rng, p.skill_sigma, p.pref_alpha, p.pref_beta, graduate=True)
+            self.salary_usd[new] = self.pay(new)
+            self.flows.log(np.full(n_grad, K_ENTRY), np.full(n_grad, K_ACAD))
+        if t % 12 == 11:
+            self.compact()
+
+    def search_and_move(self, t: int, rng: np.random.Generator) -> np.ndarray:
+        """Run the talent market for one month and return the lab staff who leave to found.
+
+        Researchers search with a probability that falls with tenure and wealth
+        and rises with poor fit; each weighs the current employer against
+        candidates drawn by posted vacancies (a partner lab is seen with
+        ``partner_visibility`` and costs less to switch to), by pay, compute per
+        head, prestige and fit, minus switching costs, forfeited equity and
+        non-competes; employers take applicants by skill up to their vacancies
+        (docs/model.md §7.11-7.13). Spin-out founders are drawn among lab staff
+        who did not move; they are returned, not moved.
+
+        Args:
+            t: Month.
+            rng: Generator of the talent component.
+
+        Returns:
+            Rows of the spin-out founders.
+        """
+        p, o, gov = self.p.talent, self.orgs, self.p.governance
+        rows = self.active_rows()
+        emp = self.employer[rows]
+        fit = 1.0 - 0.5 * (np.abs(self.safety_pref[rows] - o.safety[emp])
+                           + np.abs(self.openness_pref[rows] - o.openness[emp]))
+        prob = search_probability(p.search_rate_per_month, self.tenure_months[rows],
+                                  p.search_tenure_months, self.liquid_wealth_usd[rows],
+                                  p.search_wealth_usd, fit)
+        forced = self.graduate[rows] | ~o.alive[emp]
+        search = forced | (rng.random(rows.size) < prob)
+        s_rows = rows[search]
+        cur = self.employer[s_rows]
+        vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
+        cand = sample_candidates(vac, s_rows.size, p.candidates, rng)
+        partner_of_cur = o.partner_lab[cur]
+        known = ((partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
+                 & (rng.random(s_rows.size) < p.partner_visibility))
+        cand[known, -1] = partner_of_cur[known]
+        options = np.concatenate([cur[:, None], cand], axis=1)
+        valid = options >= 0
+        opt = np.where(valid, options, 0)
+        comp = np.maximum(o.compute_h100e[opt], 1e-6) / np.maximum(o.staff[opt], 1.0)
+        util = (p.b_wage * np.log(np.maximum(o.salary_usd[opt], 1.0))
+                + p.b_compute * np.log(comp + 1e-3)
+                + p.b_prestige * o.prestige[opt]
+                + p.b_safety * self.safety_pref[s_rows, None] * o.safety[opt]
+                + p.b_openness * self.openness_pref[s_rows, None] * o.openness[opt])
+        moving = opt != cur[:, None]
+        switch = p.switching_cost + p.equity_cost_per_salary_year * (
+            self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
+        channel = (partner_of_cur[:, None] == opt) & (partner_of_cur[:, None] >= 0)
+        switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
+        util -= np.where(moving, switch, 0.0)
+        if gov.noncompete_penalty > 0:
+            from_lab = (o.kind[cur] == LAB)[:, None]
+            to_rival = (o.kind[opt] == LAB) | (o.kind[opt] == STARTUP)
+            util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
+        util[~valid] = -np.inf
+        util[~o.alive[cur], 0] = -np.inf
+        pick = choose_employer(util, rng)
+        choice = opt[np.arange(s_rows.size), pick]
+        has_option = np.isfinite(util[np.arange(s_rows.size), pick])
+        applying = (choice != cur) & has_option
+        accepted = accept_applicants(np.where(applying, choice, -1), self.skill[s_rows],
+                                     np.floor(vac))
+        movers = s_rows[accepted]
+        src = self.employer[movers].copy()
+        dst = choice[accepted]
+        grads = s_rows[self.graduate[s_rows]]
+        self.grad_history[t % 12] = (grads.size,
+                                     np.count_nonzero(accepted & self.graduate[s_rows]
+                                                      & (o.kind[choice] != ACADEMIA)))
+        founders = self._spinout_founders(rows, movers, rng)
+        self.move(movers, src, dst)
+        return founders
+
+    def _spinout_founders(self, rows: np.ndarray, movers: np.ndarray,
+                          rng: np.random.Generator) -> np.ndarray:
+        """Lab staff who stay this month and leave to found a startup (docs/model.md §7.12).
+
+        The monthly probability rises with liquid wealth and is restrained by a
+        non-compete, ``exp(-noncompete_penalty)``; a row founds with the
+        probability that any of the people it stands for does.
+        """
+        p, o = self.p.talent, self.orgs
+        moved = np.zeros(self.size, dtype=bool)
+        moved[movers] = True
+        at_lab = rows[(o.kind[self.employer[rows]] == LAB) & ~moved[rows]]
+        restrained = np.exp(-self.p.governance.noncompete_penalty)
+        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
+                          * (1.0 + self.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
+        return at_lab[rng.random(at_lab.size) < prob]
+
+    def move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
+        """Commit job moves: forfeit unvested equity, new pay, new grant, log the flow."""
+        if movers.size == 0:
+            return
+        o = self.orgs
+        self.flows.log(o.flow_kind[src], o.flow_kind[dst])
+        self.employer[movers] = dst
+        self.tenure_months[movers] = 0.0
+        self.salary_usd[movers] = self.pay(movers)
+        self.unvested_equity_usd[movers] = self.grant_years(dst) * self.salary_usd[movers]
+
+    def vest_and_grow(self) -> None:
+        """Grow staff equity with the employer's valuation, vest it linearly, add tenure.
+
+        Works on whole-array views (retired rows are updated too, harmlessly:
+        they are never read again), which avoids gathers over the workforce.
+        """
+        n = self.size
+        g = self.orgs.valuation_growth[self.employer[:n]]
+        unvested, vested, tenure = (self.unvested_equity_usd[:n], self.vested_equity_usd[:n],
+                                    self.tenure_months[:n])
+        unvested *= g
+        vested *= g
+        months = self.p.talent.vesting_months
+        vest = np.where(tenure < months, unvested / np.maximum(1.0, months - tenure), unvested)
+        unvested -= vest
+        vested += vest
+        tenure += 1.0
+
+    def staff_rows(self, orgs: np.ndarray) -> dict[int, np.ndarray]:
+        """Rows of the active researchers employed by each organisation in ``orgs``."""
+        rows = self.active_rows()
+        emp = self.employer[rows]
+        return {int(org): rows[emp == org] for org in orgs}
