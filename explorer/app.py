@@ -36,8 +36,17 @@ _COMPUTE_LOCK = threading.Lock()
 #: Horizon the explorer starts with (``race-explore --horizon``), in months.
 HORIZON = int(os.environ.get("RACE_EXPLORE_HORIZON", state.DEFAULT_HORIZON_MONTHS))
 
-settings = solara.reactive(state.initial_settings(HORIZON))
-baseline = solara.reactive(state.initial_settings(HORIZON))
+#: Other parameters given on the command line (``race-explore key=value``).
+OVERRIDES = state.parse_overrides(os.environ.get("RACE_EXPLORE_OVERRIDES", ""))
+
+
+def _initial() -> dict[str, Any]:
+    """Return the settings the explorer starts with (also the default baseline)."""
+    return state.initial_settings(HORIZON, OVERRIDES)
+
+
+settings = solara.reactive(_initial())
+baseline = solara.reactive(_initial())
 pinned = solara.reactive(False)
 replicates = solara.reactive(1)
 seed = solara.reactive(state.DEFAULT_SEED)
@@ -113,13 +122,21 @@ def headline_html(rows: list[state.HeadlineRow], seeds: int) -> str:
     return head + "<tbody>" + "".join(body) + "</tbody>"
 
 
-TABLE_STYLE = ("border-collapse: collapse; font-size: 14px; width: 100%; "
-               "font-variant-numeric: tabular-nums;")
+TABLE_STYLE = "border-collapse: collapse; font-size: 14px; width: 100%;"
+
+#: Style of the headline table: numbers right-aligned, rows separated.
+CSS = """
+.explorer-headline th, .explorer-headline td {padding: 3px 10px; border-bottom: 1px solid #ddd;}
+.explorer-headline th {text-align: right; background: #f4f4f4;}
+.explorer-headline th:first-child, .explorer-headline td:first-child {text-align: left;}
+.explorer-headline td {text-align: right; font-variant-numeric: tabular-nums;}
+.explorer-headline td:nth-child(2) {color: #555;}
+"""
 
 
 def _describe(values: dict[str, Any]) -> str:
     """Return the settings that differ from the explorer's defaults, for people."""
-    defaults = state.initial_settings(HORIZON)
+    defaults = _initial()
     diff = {k: v for k, v in values.items() if defaults.get(k, object()) != v}
     if not diff:
         return "the explorer's defaults"
@@ -171,11 +188,11 @@ def Controls() -> None:
         pinned.value = True
 
     def unpin() -> None:
-        baseline.value = state.initial_settings(HORIZON)
+        baseline.value = _initial()
         pinned.value = False
 
     def reset() -> None:
-        settings.value = state.initial_settings(HORIZON)
+        settings.value = _initial()
         extra_text.value = ""
 
     with solara.Row():
@@ -249,6 +266,7 @@ def Results(outcome: Outcome, busy: bool) -> None:
 def Page() -> None:
     """The explorer page."""
     solara.Title("race-sim explorer")
+    solara.Style(CSS)
     snapshot = (tuple(settings.value.items()), tuple(baseline.value.items()), replicates.value,
                 seed.value, extra_text.value)
     latest = solara.use_memo(lambda: [None], [])

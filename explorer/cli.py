@@ -29,6 +29,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="race-explore",
         description="Start the live explorer of the race model: move levers in a browser and "
                     "see the run against a baseline with the same seeds (docs/explorer.md).")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="other model parameters for current and baseline settings, as "
+                             "for race-sim, e.g. scenario.n_researchers=2000")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: only this machine can "
                              "connect; any other address exposes the explorer, which runs "
@@ -48,14 +51,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port={args.port}: must be in [0, 65535]")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers={args.workers}: must be >= 1")
-    if args.horizon is not None:
-        from explorer.state import initial_settings
-        from sim.params import ParamError
+    from explorer.state import initial_settings, parse_overrides
+    from sim.params import ParamError
 
-        try:
-            initial_settings(args.horizon)
-        except ParamError as exc:
-            parser.error(f"--horizon: {exc}")
+    try:
+        initial_settings(args.horizon)
+    except ParamError as exc:
+        parser.error(f"--horizon: {exc}")
+    try:
+        initial_settings(args.horizon, parse_overrides(" ".join(args.overrides)))
+    except ParamError as exc:
+        parser.error(str(exc))
     return args
 
 
@@ -77,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["RACE_EXPLORE_WORKERS"] = str(args.workers)
     if args.horizon is not None:
         os.environ["RACE_EXPLORE_HORIZON"] = str(args.horizon)
+    os.environ["RACE_EXPLORE_OVERRIDES"] = " ".join(args.overrides)
     # Solara warns on every page load over plain http that it cannot set a
     # cross-site cookie; the explorer is not embedded in other sites.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none")

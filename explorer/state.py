@@ -205,22 +205,25 @@ def default_settings() -> dict[str, Any]:
     return {lever.key: lever.initial for lever in LEVERS}
 
 
-def initial_settings(horizon: int | None = None) -> dict[str, Any]:
-    """Return the settings the explorer starts with: the defaults, with a horizon if given.
+def initial_settings(horizon: int | None = None,
+                     overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings the explorer starts with (and its default baseline).
 
     Args:
         horizon: Horizon in months, or ``None`` for :data:`DEFAULT_HORIZON_MONTHS`.
+        overrides: Other parameters, dotted key -> value (``race-explore key=value``),
+            e.g. a smaller population; they apply to current and baseline settings.
 
     Returns:
-        Lever key -> value.
+        Dotted key -> value: every lever, then the overrides.
 
     Raises:
-        ParamError: The horizon is not a valid ``steps`` value.
+        ParamError: The horizon or an override is invalid.
     """
-    settings = default_settings()
+    settings = {**default_settings(), **(overrides or {})}
     if horizon is not None:
         settings["steps"] = horizon
-        to_params(settings)
+    to_params(settings)
     return settings
 
 
