@@ -98,9 +98,9 @@ def compute(snapshot: tuple, latest: list) -> Outcome | None:
                        "", current, base)
 
 
-def _cell(value: float) -> str:
-    """Format a headline number for the table."""
-    return format_number(value) if value == value else "undefined"
+def _cell(value: float, digits: int = 4) -> str:
+    """Format a headline number for the table (``digits`` significant digits)."""
+    return format_number(value, digits) if value == value else "undefined"
 
 
 def headline_html(rows: list[state.HeadlineRow], seeds: int) -> str:
@@ -110,7 +110,7 @@ def headline_html(rows: list[state.HeadlineRow], seeds: int) -> str:
             + "</tr></thead>")
     body = []
     for row in rows:
-        diff = _cell(row.difference)
+        diff = _cell(row.difference, 3)
         if row.difference == row.difference and row.difference > 0:
             diff = "+" + diff
         agree = f"<td>{row.higher} / {row.lower}</td>" if seeds > 1 else ""

@@ -21,28 +21,28 @@ from sim.results import FLOW_KINDS, MONEY_ACCOUNTS
 
 CURRENT = "#1f6fb4"
 BASELINE = "#8a8a8a"
-SIZE = (6.2, 3.3)
+SIZE = (5.4, 3.2)
 
 #: Employer kinds shown in the flow figure (entry and exit are not employers).
 EMPLOYERS: tuple[str, ...] = ("academia", "lab", "startup", "hyperscaler")
 
 #: Outside accounts that pay money into the industry, with names for people.
 SOURCES: dict[str, str] = {"investors": "Investors", "customers": "Customers",
-                           "government": "Government (public compute)",
+                           "government": "Government",
                            "households": "Households (savings)"}
 
 #: Pairs of employer kinds shown in the flow figure (the largest of all pairs).
 MAX_FLOW_PAIRS = 8
 
 
-def _figure(left: float = 0.11) -> tuple[Figure, object]:
+def _figure(left: float = 0.13) -> tuple[Figure, object]:
     """Return a new figure with one axes, in the explorer's size.
 
     Args:
         left: Left margin, as a fraction of the width (room for the y labels).
     """
     fig = Figure(figsize=SIZE, dpi=100)
-    fig.subplots_adjust(left=left, right=0.97, top=0.9, bottom=0.15)
+    fig.subplots_adjust(left=left, right=0.97, top=0.91, bottom=0.15)
     return fig, fig.add_subplot()
 
 
@@ -65,6 +65,12 @@ def _seed_note(comparison: Comparison) -> str:
     return f"median of {n} seeds, band: range" if n > 1 else f"seed {comparison.seeds[0]}"
 
 
+def _mean_note(comparison: Comparison) -> str:
+    """Return how bars summarise the seeds, for titles."""
+    n = len(comparison.seeds)
+    return f"mean of {n} seeds" if n > 1 else f"seed {comparison.seeds[0]}"
+
+
 def capability(comparison: Comparison) -> Figure:
     """Capability of every lab over calendar years (first seed) and the frontier."""
     fig, ax = _figure()
@@ -82,7 +88,7 @@ def capability(comparison: Comparison) -> Figure:
     ax.set_title(f"Capability per lab ({_seed_note(comparison)})", fontsize=10)
     ax.set_xlabel("Year")
     ax.set_ylabel("Capability [log10 effective FLOP]")
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
     return fig
 
 
@@ -153,7 +159,7 @@ def _bars(ax: object, labels: Sequence[str], current: np.ndarray,
 
 def flows(comparison: Comparison) -> Figure:
     """Researcher moves per year between kinds of employer (the largest pairs)."""
-    fig, ax = _figure(left=0.3)
+    fig, ax = _figure(left=0.31)
     cur, base = flow_rates(comparison.current), flow_rates(comparison.baseline)
     index = [FLOW_KINDS.index(k) for k in EMPLOYERS]
     pairs = [(a, b) for a in index for b in index]
@@ -162,8 +168,7 @@ def flows(comparison: Comparison) -> Figure:
     names = [f"{FLOW_KIND_LABELS[FLOW_KINDS[a]]} → {FLOW_KIND_LABELS[FLOW_KINDS[b]]}"
              for a, b in pairs]
     _bars(ax, names, np.array([cur[ab] for ab in pairs]), np.array([base[ab] for ab in pairs]))
-    ax.set_title(f"Researcher moves between employers (mean of {len(comparison.seeds)} "
-                 f"seed{'s' if len(comparison.seeds) > 1 else ''})", fontsize=10)
+    ax.set_title(f"Researcher moves between employers ({_mean_note(comparison)})", fontsize=10)
     ax.set_xlabel("Moves [researchers/yr]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
@@ -171,12 +176,11 @@ def flows(comparison: Comparison) -> Figure:
 
 def money(comparison: Comparison) -> Figure:
     """Where the money comes from: USD/yr paid into the industry by each outside account."""
-    fig, ax = _figure(left=0.3)
+    fig, ax = _figure(left=0.31)
     cur, base = money_rates(comparison.current), money_rates(comparison.baseline)
     index = [MONEY_ACCOUNTS.index(k) for k in SOURCES]
     _bars(ax, list(SOURCES.values()), cur[index], base[index])
-    ax.set_title(f"Where the money comes from (mean of {len(comparison.seeds)} "
-                 f"seed{'s' if len(comparison.seeds) > 1 else ''})", fontsize=10)
+    ax.set_title(f"Where the money comes from ({_mean_note(comparison)})", fontsize=10)
     ax.set_xlabel("Paid into the AI industry [USD/yr, mean over the run]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
