@@ -33,6 +33,14 @@ RUNNER = state.Runner(workers=int(os.environ["RACE_EXPLORE_WORKERS"])
 #: One computation at a time (2 cores); a waiting one is skipped when superseded.
 _COMPUTE_LOCK = threading.Lock()
 
+
+def _import_model() -> None:
+    """Import the model (Mesa and friends, about a second) before the first page asks."""
+    import sim.model  # noqa: F401
+
+
+threading.Thread(target=_import_model, name="import-model", daemon=True).start()
+
 #: Horizon the explorer starts with (``race-explore --horizon``), in months.
 HORIZON = int(os.environ.get("RACE_EXPLORE_HORIZON", state.DEFAULT_HORIZON_MONTHS))
 

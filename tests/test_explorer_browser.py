@@ -1,6 +1,6 @@
 """The explorer in a real browser: headless Debian Chromium driven by Selenium.
 
-One ``race-explore`` server (24-month horizon and a tenth of the default
+One ``race-explore`` server (12-month horizon and a twentieth of the default
 population, so that each run takes a fraction of a second) and one page serve
 a single test, so that pytest-xdist cannot start them twice. The test fails,
 and does not skip, when Chromium, chromedriver or Selenium are missing: CI
@@ -24,9 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-HORIZON = 24
+HORIZON = 12
 #: A smaller population than the default (20,000 researchers) so that runs are quick.
-SMALL = ("scenario.n_researchers=2000", "scenario.n_startups=30")
+SMALL = ("scenario.n_researchers=1000", "scenario.n_startups=20")
 TIMEOUT = 90.0
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
