@@ -106,9 +106,16 @@ def compute(snapshot: tuple, latest: list) -> Outcome | None:
                        "", current, base)
 
 
+#: Magnitude below which a headline number is printed as 0 (floating-point noise, such as
+#: a growth rate of 6e-15 OOM/yr when capability does not move).
+NOISE = 1e-9
+
+
 def _cell(value: float, digits: int = 4) -> str:
     """Format a headline number for the table (``digits`` significant digits)."""
-    return format_number(value, digits) if value == value else "undefined"
+    if value != value:
+        return "undefined"
+    return "0" if abs(value) < NOISE else format_number(value, digits)
 
 
 def headline_html(rows: list[state.HeadlineRow], seeds: int) -> str:
@@ -119,7 +126,7 @@ def headline_html(rows: list[state.HeadlineRow], seeds: int) -> str:
     body = []
     for row in rows:
         diff = _cell(row.difference, 3)
-        if row.difference == row.difference and row.difference > 0:
+        if row.difference == row.difference and row.difference >= NOISE:
             diff = "+" + diff
         agree = f"<td>{row.higher} / {row.lower}</td>" if seeds > 1 else ""
         body.append(

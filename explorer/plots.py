@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.metrics_info import FLOW_KIND_LABELS, THRESHOLDS, format_number
 from explorer.state import Comparison
@@ -44,6 +44,12 @@ def _figure(left: float = 0.13) -> tuple[Figure, object]:
     fig = Figure(figsize=SIZE, dpi=100)
     fig.subplots_adjust(left=left, right=0.97, top=0.91, bottom=0.15)
     return fig, fig.add_subplot()
+
+
+def _year_axis(ax: object) -> None:
+    """Label the x axis in calendar years, ticks on whole years."""
+    ax.set_xlabel("Year")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _years(run_steps: int, start_year: int) -> np.ndarray:
@@ -86,7 +92,7 @@ def capability(comparison: Comparison) -> Figure:
         ax.plot([], [], color=color, lw=0.7, ls="--" if name == "baseline" else "-",
                 label=f"{name}: each lab (seed {comparison.seeds[0]})")
     ax.set_title(f"Capability per lab ({_seed_note(comparison)})", fontsize=10)
-    ax.set_xlabel("Year")
+    _year_axis(ax)
     ax.set_ylabel("Capability [log10 effective FLOP]")
     ax.legend(fontsize=7, loc="upper left", ncol=2)
     return fig
@@ -117,7 +123,7 @@ def timeseries(comparison: Comparison, metric: str, title: str, ylabel: str) -> 
                    label=f"{format_number(level)}: highly concentrated")
     ax.set_ylim(bottom=0.0)
     ax.set_title(f"{title} ({_seed_note(comparison)})", fontsize=10)
-    ax.set_xlabel("Year")
+    _year_axis(ax)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="best")
     return fig
@@ -168,7 +174,7 @@ def flows(comparison: Comparison) -> Figure:
     names = [f"{FLOW_KIND_LABELS[FLOW_KINDS[a]]} → {FLOW_KIND_LABELS[FLOW_KINDS[b]]}"
              for a, b in pairs]
     _bars(ax, names, np.array([cur[ab] for ab in pairs]), np.array([base[ab] for ab in pairs]))
-    ax.set_title(f"Researcher moves between employers ({_mean_note(comparison)})", fontsize=10)
+    ax.set_title(f"Moves between employers ({_mean_note(comparison)})", fontsize=10)
     ax.set_xlabel("Moves [researchers/yr]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
