@@ -191,3 +191,19 @@ def test_cli_binds_to_localhost_by_default_and_checks_arguments(capsys):
     with pytest.raises(SystemExit):
         cli.parse_args(["--horizon", "0"])
     assert "--horizon: steps=0: must be >= 1" in capsys.readouterr().err
+
+
+def test_page_logic_skips_superseded_settings_and_shows_one_line_errors():
+    from explorer import app
+
+    snapshot = (tuple(SMALL.items()), tuple(SMALL.items()), 1, 5, "talent.candidates=0")
+    assert app.compute(snapshot, [("newer",)]) is None
+    outcome = app.compute(snapshot, [snapshot])
+    assert outcome.comparison is None and outcome.figures == {} and outcome.rows == []
+    assert outcome.error == "talent.candidates=0: must be >= 1 and <= 1000"
+    row = state.HeadlineRow("capability_growth_oom_per_year", "Growth", "OOM/yr",
+                            6e-15, 0.79, -0.79, 0, 1, 1)
+    table = app.headline_html([row], seeds=1)
+    assert ("<td class='current'>0</td><td class='baseline'>0.79</td>"
+            "<td class='difference'>-0.79</td>") in table
+    assert "Seeds higher" not in table and "Seeds higher" in app.headline_html([row], seeds=2)
