@@ -16,10 +16,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import solara
 
 from analysis.metrics_info import format_number

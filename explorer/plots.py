@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -18,6 +19,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from analysis.metrics_info import FLOW_KIND_LABELS, THRESHOLDS, format_number
 from explorer.state import Comparison
 from sim.results import FLOW_KINDS, MONEY_ACCOUNTS
+
+# The page shows the figures as SVG; their text stays text (the browser draws it)
+# instead of paths, which makes each update ~20% faster.
+matplotlib.rcParams["svg.fonttype"] = "none"
 
 CURRENT = "#1f6fb4"
 BASELINE = "#8a8a8a"
