@@ -304,7 +304,7 @@ def Page() -> None:
         solara.Error(f"Internal error: {str(result.error).splitlines()[0]}",
                      classes=["explorer-error"])
     if shown is None:
-        solara.Info("Running the model (the first run also starts the worker processes)...")
+        solara.Info("Running the model for the first time (current settings and baseline)...")
         return
     if shown.error:
         solara.Error(shown.error, classes=["explorer-error"])
