@@ -90,6 +90,8 @@ def startup() -> None:
 
 def updates(count: int, replicates: int, workers: int) -> None:
     """Print the median time per update over ``count`` changes of the partner share."""
+    import matplotlib
+
     from explorer import plots, state
 
     runner = state.Runner(workers=workers)
@@ -102,8 +104,9 @@ def updates(count: int, replicates: int, workers: int) -> None:
         start = time.perf_counter()
         comparison = state.compare(runner, current, baseline, replicates)
         computed.append(time.perf_counter() - start)
-        for figure in plots.all_figures(comparison).values():
-            figure.savefig(io.BytesIO(), format="svg")
+        with matplotlib.rc_context(plots.SVG_RC):
+            for figure in plots.all_figures(comparison).values():
+                figure.savefig(io.BytesIO(), format="svg")
         drawn.append(time.perf_counter() - start)
     runner.close()
     what = f"{replicates} seed{'s' if replicates > 1 else ''}, {workers} worker(s)"

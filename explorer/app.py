@@ -16,11 +16,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import solara
 
 from analysis.metrics_info import format_number
 from explorer import plots, state
 from sim.params import ParamError
+
+matplotlib.rcParams.update(plots.SVG_RC)
 
 #: Shared by every session: runs and caches simulations.
 RUNNER = state.Runner(workers=int(os.environ["RACE_EXPLORE_WORKERS"])

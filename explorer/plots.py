@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -20,9 +19,13 @@ from analysis.metrics_info import FLOW_KIND_LABELS, THRESHOLDS, format_number
 from explorer.state import Comparison
 from sim.results import FLOW_KINDS, MONEY_ACCOUNTS
 
-# The page shows the figures as SVG; their text stays text (the browser draws it)
-# instead of paths, which makes each update ~20% faster.
-matplotlib.rcParams["svg.fonttype"] = "none"
+#: Title style. A fixed height (``y``) skips matplotlib's automatic title placement,
+#: a pass over the tick labels' extents on every draw.
+TITLE: dict[str, float] = {"fontsize": 10, "y": 1.0}
+
+#: Settings for converting the figures to SVG: text stays text (the browser draws it)
+#: instead of paths, which makes each update ~20% faster. The page applies them.
+SVG_RC: dict[str, str] = {"svg.fonttype": "none"}
 
 CURRENT = "#1f6fb4"
 BASELINE = "#8a8a8a"
@@ -96,7 +99,7 @@ def capability(comparison: Comparison) -> Figure:
         _band(ax, x, frontier, color, f"{name}: frontier")
         ax.plot([], [], color=color, lw=0.7, ls="--" if name == "baseline" else "-",
                 label=f"{name}: each lab (seed {comparison.seeds[0]})")
-    ax.set_title(f"Capability per lab ({_seed_note(comparison)})", fontsize=10)
+    ax.set_title(f"Capability per lab ({_seed_note(comparison)})", **TITLE)
     _year_axis(ax)
     ax.set_ylabel("Capability [log10 effective FLOP]")
     ax.legend(fontsize=7, loc="upper left", ncol=2)
@@ -127,7 +130,7 @@ def timeseries(comparison: Comparison, metric: str, title: str, ylabel: str) -> 
         ax.axhline(level, color="#b33", lw=0.8, ls=":",
                    label=f"{format_number(level)}: highly concentrated")
     ax.set_ylim(bottom=0.0)
-    ax.set_title(f"{title} ({_seed_note(comparison)})", fontsize=10)
+    ax.set_title(f"{title} ({_seed_note(comparison)})", **TITLE)
     _year_axis(ax)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="best")
@@ -179,7 +182,7 @@ def flows(comparison: Comparison) -> Figure:
     names = [f"{FLOW_KIND_LABELS[FLOW_KINDS[a]]} → {FLOW_KIND_LABELS[FLOW_KINDS[b]]}"
              for a, b in pairs]
     _bars(ax, names, np.array([cur[ab] for ab in pairs]), np.array([base[ab] for ab in pairs]))
-    ax.set_title(f"Moves between employers ({_mean_note(comparison)})", fontsize=10)
+    ax.set_title(f"Moves between employers ({_mean_note(comparison)})", **TITLE)
     ax.set_xlabel("Moves [researchers/yr]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
@@ -191,7 +194,7 @@ def money(comparison: Comparison) -> Figure:
     cur, base = money_rates(comparison.current), money_rates(comparison.baseline)
     index = [MONEY_ACCOUNTS.index(k) for k in SOURCES]
     _bars(ax, list(SOURCES.values()), cur[index], base[index])
-    ax.set_title(f"Where the money comes from ({_mean_note(comparison)})", fontsize=10)
+    ax.set_title(f"Where the money comes from ({_mean_note(comparison)})", **TITLE)
     ax.set_xlabel("Paid into the AI industry [USD/yr, mean over the run]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
