@@ -8,7 +8,7 @@ Run with ``python benchmarks/bench_explorer.py`` from the repository root
    is ready when the headline table and the five figures are shown; the first
    page runs the default scenario once, current and baseline being equal);
 2. time per update for the default scenario (60 months, 1 seed, baseline
-   cached): settings change -> results computed (:func:`explorer.state.compare`),
+   cached): settings change -> results computed (:func:`race_cli.explorer.state.compare`),
    and the same plus the five figures drawn and converted to SVG, as the page
    does; median over ``--updates`` lever changes;
 3. the same with ``--replicates`` seeds run by 2 worker processes.
@@ -51,7 +51,7 @@ def startup() -> None:
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "explorer.cli", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "race_cli.explorer.cli", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
@@ -92,7 +92,7 @@ def updates(count: int, replicates: int, workers: int) -> None:
     """Print the median time per update over ``count`` changes of the partner share."""
     import matplotlib
 
-    from explorer import plots, state
+    from race_cli.explorer import plots, state
 
     runner = state.Runner(workers=workers)
     runner.start()

@@ -9,9 +9,9 @@ import pytest
 from hydra import compose, initialize_config_module
 
 import sim
-from explorer import cli, plots, state
 from race_cli import schema
 from race_cli.experiment import load_spec, resolve, validate
+from race_cli.explorer import cli, plots, state
 from sim.params import ParamError
 
 #: A tiny population so that a run takes a fraction of a second.
@@ -194,7 +194,7 @@ def test_cli_binds_to_localhost_by_default_and_checks_arguments(capsys):
 
 
 def test_page_logic_skips_superseded_settings_and_shows_one_line_errors():
-    from explorer import app
+    from race_cli.explorer import app
 
     snapshot = (tuple(SMALL.items()), tuple(SMALL.items()), 1, 5, "talent.candidates=0")
     assert app.compute(snapshot, [("newer",)]) is None

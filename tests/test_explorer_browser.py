@@ -45,8 +45,9 @@ def server():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "explorer.cli", "--port", str(port), "--horizon", str(HORIZON),
-         "--workers", "1", *SMALL], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "race_cli.explorer.cli", "--port", str(port), "--horizon",
+         str(HORIZON), "--workers", "1", *SMALL],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + TIMEOUT
     while True:

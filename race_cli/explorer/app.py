@@ -1,9 +1,9 @@
 """The Solara page of ``race-explore``: controls, headline numbers, figures and exports.
 
-A thin layer over :mod:`explorer.state` (validation, runs, exports) and
-:mod:`explorer.plots` (figures). Each browser session has its own settings
+A thin layer over :mod:`race_cli.explorer.state` (validation, runs, exports) and
+:mod:`race_cli.explorer.plots` (figures). Each browser session has its own settings
 (Solara's module-level reactive values are per session); all sessions share
-one :class:`explorer.state.Runner`, so a run computed once (the baseline) is
+one :class:`race_cli.explorer.state.Runner`, so a run computed once (the baseline) is
 reused by everybody. Runs happen in a background thread; when settings change
 faster than the model runs, superseded settings are skipped.
 """
@@ -20,7 +20,7 @@ import matplotlib
 import solara
 
 from analysis.metrics_info import format_number
-from explorer import plots, state
+from race_cli.explorer import plots, state
 from sim.params import ParamError
 
 matplotlib.rcParams.update(plots.SVG_RC)

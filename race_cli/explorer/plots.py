@@ -1,6 +1,6 @@
 """Figures of the explorer: the current settings against the baseline, same seeds.
 
-Each function takes a :class:`explorer.state.Comparison` and returns a
+Each function takes a :class:`race_cli.explorer.state.Comparison` and returns a
 matplotlib :class:`~matplotlib.figure.Figure` built without pyplot (no global
 state, safe in the server's threads). The current settings are drawn in blue,
 the baseline in grey; with several seeds a line is the median over seeds and
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.metrics_info import FLOW_KIND_LABELS, THRESHOLDS, format_number
-from explorer.state import Comparison
+from race_cli.explorer.state import Comparison
 from sim.results import FLOW_KINDS, MONEY_ACCOUNTS
 
 #: Title style. A fixed height (``y``) skips matplotlib's automatic title placement,

@@ -14,13 +14,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from explorer.state import DEFAULT_HORIZON_MONTHS
+from race_cli.explorer.state import DEFAULT_HORIZON_MONTHS
 
 #: Hosts that only this machine can reach.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 #: Python path of the page component.
-APP = "explorer.app:Page"
+APP = "race_cli.explorer.app:Page"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -51,7 +51,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port={args.port}: must be in [0, 65535]")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers={args.workers}: must be >= 1")
-    from explorer.state import initial_settings, parse_overrides
+    from race_cli.explorer.state import initial_settings, parse_overrides
     from sim.params import ParamError
 
     try:
