@@ -19,6 +19,7 @@ import numpy as np
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
+    retained,
     sample_candidates,
     search_probability,
 )
@@ -174,6 +175,8 @@ class Workforce(ResearcherTable):
         people_per_row: People each row stands for.
         grad_history: New PhDs and those hired by industry in the last 12 months,
             shape ``(12, 2)``, indexed by month of the year.
+        retention_offers: Counter-offers labs made to staff hired away (rows, run total).
+        retained: Counter-offers accepted: the researcher stayed with a raise (rows).
     """
 
     def __init__(self, params: SimParams, orgs: Orgs, flows: FlowLog, n_rows: int,
@@ -185,6 +188,8 @@ class Workforce(ResearcherTable):
         self.initial_researchers = n_rows
         self.people_per_row = people_per_row
         self.grad_history = np.zeros((12, 2))
+        self.retention_offers = 0
+        self.retained = 0
 
     def pay(self, rows: np.ndarray) -> np.ndarray:
         """Annual pay of ``rows``: employer's level times ``skill^el / E[skill^el]`` (USD/yr)."""
@@ -247,9 +252,12 @@ class Workforce(ResearcherTable):
         candidates drawn by posted vacancies (a partner lab is seen with
         ``partner_visibility`` and costs less to switch to), by pay, compute per
         head, prestige and fit, minus switching costs, forfeited equity and
-        non-competes; employers take applicants by skill up to their vacancies
-        (docs/model.md §7.11-7.13). Spin-out founders are drawn among lab staff
-        who did not move; they are returned, not moved.
+        non-competes; employers take applicants by skill up to their vacancies.
+        With ``labs.retention_raise`` > 0 a lab counters for hired-away staff of
+        skill at least ``labs.retention_skill_min``: the researcher stays, with
+        the raise, when staying plus the raise's utility beats the offer under
+        the same random utilities (docs/model.md §7.11-7.13). Spin-out founders
+        are drawn among lab staff who did not move; they are returned, not moved.
 
         Args:
             t: Month.
@@ -296,12 +304,21 @@ class Workforce(ResearcherTable):
             util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
         util[~valid] = -np.inf
         util[~o.alive[cur], 0] = -np.inf
-        pick = choose_employer(util, rng)
+        pick, noisy = choose_employer(util, rng)
         choice = opt[np.arange(s_rows.size), pick]
         has_option = np.isfinite(util[np.arange(s_rows.size), pick])
         applying = (choice != cur) & has_option
         accepted = accept_applicants(np.where(applying, choice, -1), self.skill[s_rows],
                                      np.floor(vac))
+        lp = self.p.labs
+        if lp.retention_raise > 0:
+            counter = (accepted & (o.kind[cur] == LAB)
+                       & (self.skill[s_rows] >= lp.retention_skill_min))
+            stay = retained(noisy, pick, counter, p.b_wage * np.log1p(lp.retention_raise))
+            self.salary_usd[s_rows[stay]] *= 1.0 + lp.retention_raise
+            accepted &= ~stay
+            self.retention_offers += int(counter.sum())
+            self.retained += int(stay.sum())
         movers = s_rows[accepted]
         src = self.employer[movers].copy()
         dst = choice[accepted]
