@@ -32,9 +32,9 @@ class Auditor:
 
     def _headcount(self) -> tuple[np.ndarray, int]:
         m = self.model
-        rows = m.workforce.active_rows()
-        return (np.bincount(m.orgs.flow_kind[m.workforce.employer[rows]],
-                            minlength=len(FLOW_KINDS)), rows.size)
+        wf = m.workforce
+        return (np.bincount(m.orgs.flow_kind[wf.employer[: wf.size]], minlength=len(FLOW_KINDS)),
+                wf.size)
 
     def before(self) -> None:
         """Snapshot the state at the start of a month."""

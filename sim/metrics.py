@@ -110,9 +110,8 @@ def collect(model: RaceModel, train_flop: np.ndarray, n_incidents: int) -> dict[
     s = model.labs.array("safety")
     op = model.labs.array("openness")
     compute = model.labs.array("compute_h100e")
-    rows = wf.active_rows()
-    emp = wf.employer[rows]
-    top = top_decile_mask(wf.skill[rows])
+    emp = wf.employer[: wf.size]
+    top = top_decile_mask(wf.skill[: wf.size])
     top_emp = emp[top]
     flows = model.flows.month
     w = model.workforce.people_per_row
@@ -144,7 +143,7 @@ def collect(model: RaceModel, train_flop: np.ndarray, n_incidents: int) -> dict[
         "public_knowledge_oom": model.knowledge.public_oom,
         "industry_share_new_phds": float(grad_industry / grads) if grads else 0.0,
         "big3_cloud_share": share_of(np.array([h.revenue_usd for h in model.clouds.members]), big),
-        "researchers_active": rows.size * w,
+        "researchers_active": wf.size * w,
         "upstream_deals_active": sum(lab.contract is not None for lab in model.labs.members),
         "ai_market_usd_per_month": model.market.ai_market_usd,
         "capital_supply_usd_per_month": model.market.capital_supply_usd,

@@ -242,9 +242,9 @@ class RaceModel(mesa.Model):
         p, o, led, wf = self.p, self.orgs, self.ledger, self.workforce
         alloc_p = sale.priority_h100e.copy()
         self.labs.draw_credits(alloc_p, sale.credit_h100e, sale.credit_price, sale.month_price)
-        rows = wf.active_rows()
-        emp = wf.employer[rows]
-        pay = np.where(o.alive[emp], wf.salary_usd[rows] / 12.0, 0.0)
+        n = wf.size
+        emp = wf.employer[:n]
+        pay = np.where(o.alive[emp], wf.salary_usd[:n] / 12.0, 0.0)
         salary_bill = np.bincount(emp, weights=pay, minlength=o.size) * wf.people_per_row
         bills = (alloc_p + sale.spot_h100e) * sale.month_price[None, :]
         compute_bill = bills[np.isin(sale.buyers, self.pools.org_ids)].sum(axis=1)
@@ -254,7 +254,7 @@ class RaceModel(mesa.Model):
                                 self.clouds.org_ids)
         paid_by_org = np.ones(o.size)
         paid_by_org[sale.buyers] = sal_paid
-        wf.liquid_wealth_usd[rows] += p.talent.savings_share * pay * paid_by_org[emp]
+        wf.liquid_wealth_usd[:n] += p.talent.savings_share * pay * paid_by_org[emp]
         for k, h in enumerate(self.clouds.members):
             h.compute_revenue_usd = float(paid[:, k].sum())
         costs = salary_bill[sale.buyers] * sal_paid + paid.sum(axis=1)

@@ -144,6 +144,12 @@ class LabParams:
                                source="assumption: smallest hiring capacity of a lab")
     raise_valuation_cap: float = p(0.5, "1 (of valuation)", 0.0, 10.0,
                                    source="assumption: largest raise per month vs valuation")
+    retention_raise: float = p(0.0, "1 (of salary)", 0.0, 5.0,
+                               source="assumption: counter-offer raise to staff hired away "
+                                      "(0 = labs make no retention offers)")
+    retention_skill_min: float = p(1.5, "1 (skill, median 1)", 0.0, 100.0,
+                                   source="assumption: labs counter only for staff at least "
+                                          "this skilled (1.5 ~ top 25% at skill_sigma 0.6)")
 
 
 @dataclass(frozen=True)

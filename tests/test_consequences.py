@@ -14,6 +14,7 @@ import sim
 from sim.markets.race import capped_severity_mean, expected_value_safety, hazard
 from sim.model import RaceModel
 from sim.params import SimParams, replace
+from sim.results import FLOW_KINDS
 
 
 def _stepped(params: SimParams, seed: int, months: int) -> list[dict]:
@@ -160,3 +161,26 @@ def test_academic_output_falls_when_labs_publish_less(small_params):
         a = sim.run(open_, seed).timeseries["academic_output_oom"].mean()
         b = sim.run(closed, seed).timeseries["academic_output_oom"].mean()
         assert b < a, seed
+
+
+# ------------------------------------------------------------ retention offers
+def _lab_departures(cfg: dict, seed: int) -> tuple[int, int, int]:
+    """Moves out of labs (to other employers, exits excluded) over the run, and counters."""
+    lab, out = FLOW_KINDS.index("lab"), FLOW_KINDS.index("exit")
+    model = RaceModel(sim.from_dict(cfg), seed)
+    for _ in range(cfg["steps"]):
+        model.step()
+    flows = model.flows.by_year.sum(axis=0)
+    moved = int(flows[lab].sum() - flows[lab, lab] - flows[lab, out])
+    return moved, model.workforce.retention_offers, model.workforce.retained
+
+
+def test_retention_offers_keep_staff_that_would_leave():
+    base = {"steps": 24, "scenario": {"n_researchers": 2000, "n_startups": 40}}
+    strong = {**base, "labs": {"retention_raise": 5.0, "retention_skill_min": 0.0}}
+    for seed in range(4):
+        moved_off, offers_off, kept_off = _lab_departures(base, seed)
+        moved_on, offers_on, kept_on = _lab_departures(strong, seed)
+        assert offers_off == kept_off == 0
+        assert 0 < kept_on <= offers_on
+        assert moved_on < 0.6 * moved_off, (seed, moved_on, moved_off)

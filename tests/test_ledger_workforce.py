@@ -101,7 +101,6 @@ def test_workforce_add_grows_beyond_capacity_and_sets_fields(rng):
     assert wf.size == 7 and wf.skill.size >= 7
     np.testing.assert_array_equal(wf.employer[:7], [3, 4, 5, 7, 7, 7, 7])
     np.testing.assert_array_equal(wf.graduate[:7], [False] * 3 + [True] * 4)
-    assert wf.active[:7].all()
     assert (wf.skill[:7] > 0).all()
     for prefs in (wf.safety_pref[:7], wf.openness_pref[:7]):
         assert ((prefs >= 0) & (prefs <= 1)).all()
@@ -118,43 +117,27 @@ def test_workforce_skill_is_lognormal_with_median_one(rng):
     assert log_skill.std() == pytest.approx(0.6, rel=0.02)
 
 
-def test_workforce_active_rows_cache_follows_add_and_retire(rng):
-    wf = ResearcherTable(4)
-    _add(wf, np.arange(6), rng)
-    rows = wf.active_rows()
-    np.testing.assert_array_equal(rows, np.arange(6))
-    assert wf.active_rows() is rows
-    wf.retire(np.array([1, 4]))
-    np.testing.assert_array_equal(wf.active_rows(), [0, 2, 3, 5])
-    _add(wf, [9, 9], rng)
-    np.testing.assert_array_equal(wf.active_rows(), [0, 2, 3, 5, 6, 7])
-    wf.retire(np.zeros(0, np.int64))
-    np.testing.assert_array_equal(wf.active_rows(), np.flatnonzero(wf.active[: wf.size]))
-
-
-def test_workforce_compact_drops_retired_rows_in_order(rng):
+def test_workforce_retire_removes_rows_and_keeps_the_order_of_the_rest(rng):
     wf = ResearcherTable(8)
     _add(wf, np.arange(10), rng)
     wf.salary_usd[: wf.size] = np.arange(10) * 1000.0
     skill = wf.skill[: wf.size].copy()
     keep = np.array([1, 4, 8])
     wf.retire(np.setdiff1d(np.arange(10), keep))
-    wf.compact()
     assert wf.size == 3
     np.testing.assert_array_equal(wf.employer[:3], keep)
     np.testing.assert_array_equal(wf.skill[:3], skill[keep])
     np.testing.assert_array_equal(wf.salary_usd[:3], keep * 1000.0)
-    assert wf.active[:3].all()
-    np.testing.assert_array_equal(wf.active_rows(), [0, 1, 2])
     new = _add(wf, [42], rng)
     np.testing.assert_array_equal(new, [3])
-    np.testing.assert_array_equal(wf.active_rows(), [0, 1, 2, 3])
+    np.testing.assert_array_equal(wf.employer[:4], [1, 4, 8, 42])
 
 
-def test_workforce_compact_keeps_table_when_at_most_half_retired(rng):
-    wf = ResearcherTable(8)
-    _add(wf, np.arange(8), rng)
-    wf.retire(np.array([0, 3, 5, 6]))
-    wf.compact()
-    assert wf.size == 8
-    np.testing.assert_array_equal(wf.active_rows(), [1, 2, 4, 7])
+def test_workforce_retire_nobody_changes_nothing(rng):
+    wf = ResearcherTable(4)
+    _add(wf, np.arange(6), rng)
+    before = {k: getattr(wf, k)[:6].copy() for k in ("skill", "employer", "safety_pref")}
+    wf.retire(np.zeros(0, np.int64))
+    assert wf.size == 6
+    for k, v in before.items():
+        np.testing.assert_array_equal(getattr(wf, k)[:6], v)

@@ -27,6 +27,7 @@ from sim.markets.race import (
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
+    retained,
     sample_candidates,
     search_probability,
 )
@@ -223,23 +224,23 @@ def test_accept_applicants_edge_cases():
 
 def test_choose_employer_never_picks_unavailable_options(rng):
     util = np.tile([-np.inf, 0.0, -np.inf, 2.0], (5000, 1))
-    pick = choose_employer(util, rng)
+    pick, _ = choose_employer(util, rng)
     assert set(np.unique(pick)) <= {1, 3}
 
 
 def test_choose_employer_huge_utility_gap_always_wins(rng):
     util = np.tile([0.0, 60.0, 0.0], (10_000, 1))
-    np.testing.assert_array_equal(choose_employer(util, rng), np.ones(10_000))
+    np.testing.assert_array_equal(choose_employer(util, rng)[0], np.ones(10_000))
 
 
 def test_choose_employer_is_a_multinomial_logit(rng):
     # Gumbel-max gives P(1) = 3 / (1 + 3) for utilities 0 and log 3 (McFadden 1974).
-    pick = choose_employer(np.tile([0.0, math.log(3.0)], (100_000, 1)), rng)
+    pick, _ = choose_employer(np.tile([0.0, math.log(3.0)], (100_000, 1)), rng)
     assert abs(pick.mean() - 0.75) < 0.01
 
 
 def test_choose_employer_empty(rng):
-    assert choose_employer(np.zeros((0, 3)), rng).shape == (0,)
+    assert choose_employer(np.zeros((0, 3)), rng)[0].shape == (0,)
 
 
 def test_search_probability_exact_bounds_and_monotonicity():
@@ -471,3 +472,19 @@ def test_top_decile_mask():
     mask = top_decile_mask(np.arange(100, dtype=float))
     assert mask.sum() == 10 and mask[90:].all()
     assert top_decile_mask(np.zeros(0)).shape == (0,)
+
+
+def test_choose_employer_returns_the_random_utilities_it_maximised(rng):
+    util = np.array([[0.0, 1.0, -np.inf], [2.0, 0.0, 0.5]])
+    pick, noisy = choose_employer(util, rng)
+    np.testing.assert_array_equal(pick, np.argmax(noisy, axis=1))
+    assert np.isneginf(noisy[0, 2])
+
+
+def test_retained_compares_staying_plus_raise_with_the_chosen_option():
+    noisy = np.array([[1.0, 1.5, 0.0], [1.0, 3.0, 0.0], [1.0, 1.2, 0.0], [0.0, 9.0, 0.0]])
+    pick = np.array([1, 1, 1, 1])
+    eligible = np.array([True, True, False, True])
+    np.testing.assert_array_equal(retained(noisy, pick, eligible, 0.5),
+                                  [True, False, False, False])
+    np.testing.assert_array_equal(retained(noisy, pick, eligible, 0.0), [False] * 4)

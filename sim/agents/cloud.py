@@ -129,7 +129,7 @@ class Hyperscaler(mesa.Agent):
         """
         old, new = self.demand_history[:3].mean(), self.demand_history[-3:].mean()
         ratio = new / old if old > 0 else 1.0
-        growth = np.clip(ratio ** (12.0 / 9.0), 1.0, 4.0)
+        growth = min(max(ratio ** (12.0 / 9.0), 1.0), 4.0)
         expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom) * margin_response
         return max(0.0, expected - self.capacity_h100e - self.pipeline_h100e.sum())
 

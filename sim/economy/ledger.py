@@ -70,23 +70,31 @@ class Ledger:
         Raises:
             ValueError: A negative or non-finite amount.
         """
-        if np.ndim(src) == 0 and np.ndim(dst) == 0 and np.ndim(amount_usd) == 0:
-            self._transfer_one(int(src), int(dst), float(amount_usd), category)
+        src_a, dst_a = np.asarray(src), np.asarray(dst)
+        amt = np.asarray(amount_usd, dtype=float)
+        if src_a.ndim == 0 and dst_a.ndim == 0 and amt.ndim == 0:
+            self._transfer_one(int(src_a), int(dst_a), float(amt), category)
             return
-        shape = np.broadcast_shapes(np.shape(src), np.shape(dst), np.shape(amount_usd))
-        amt = np.broadcast_to(np.asarray(amount_usd, dtype=float), shape).ravel()
+        if not src_a.shape == dst_a.shape == amt.shape:
+            shape = np.broadcast_shapes(src_a.shape, dst_a.shape, amt.shape)
+            amt = np.broadcast_to(amt, shape)
+        amt = amt.ravel()
         if amt.size == 0:
             return
-        if not np.all((amt >= 0.0) & (amt < np.inf)):
+        if not (amt.min() >= 0.0 and amt.max() < np.inf):
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
-        self._post(src, amt, -1.0)
-        self._post(dst, amt, 1.0)
+        self._post(src_a, amt, -1.0)
+        self._post(dst_a, amt, 1.0)
         self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amt.sum()
 
-    def _post(self, ids: np.ndarray | int, amt: np.ndarray, sign: float) -> None:
-        """Book ``sign * amt`` on accounts ``ids`` (one id, or one per amount)."""
+    def _post(self, ids: np.ndarray, amt: np.ndarray, sign: float) -> None:
+        """Book ``sign * amt`` on accounts ``ids`` (one id, or one per amount).
+
+        Amounts to the same account are summed first (in order), then booked,
+        so the result does not depend on how a transfer is split.
+        """
         flow = self.outflow_usd if sign < 0 else self.inflow_usd
-        if np.ndim(ids) == 0:
+        if ids.ndim == 0:
             total = float(amt.sum())
             one = int(ids)
             if one >= 0:
@@ -95,17 +103,22 @@ class Ledger:
             else:
                 self._book_external(-one - 1, sign, total)
             return
-        ids = np.broadcast_to(np.asarray(ids, dtype=np.int64), amt.shape)
-        org = ids >= 0
-        if org.all():
-            booked = np.bincount(ids, weights=amt, minlength=self.cash_usd.size)
-        else:
-            booked = np.bincount(ids[org], weights=amt[org], minlength=self.cash_usd.size)
-            ext = np.bincount(-ids[~org] - 1, weights=amt[~org], minlength=len(EXTERNAL))
-            for k in np.flatnonzero(ext):
-                self._book_external(int(k), sign, float(ext[k]))
-        self.cash_usd += sign * booked
-        flow += booked
+        ids = ids.astype(np.int64, copy=False).ravel()
+        if ids.size != amt.size:
+            ids = np.broadcast_to(ids, amt.shape)
+        if ids.min() < 0:
+            ext = ids < 0
+            books = np.bincount(-ids[ext] - 1, weights=amt[ext], minlength=len(EXTERNAL))
+            for k in np.flatnonzero(books):
+                self._book_external(int(k), sign, float(books[k]))
+            ids, amt = ids[~ext], amt[~ext]
+            if ids.size == 0:
+                return
+        if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
+            ids, inverse = np.unique(ids, return_inverse=True)
+            amt = np.bincount(inverse, weights=amt)
+        self.cash_usd[ids] += sign * amt
+        flow[ids] += amt
 
     def _book_external(self, account: int, sign: float, amount: float) -> None:
         """Book ``sign * amount`` on outside account ``account`` and in its yearly flows."""

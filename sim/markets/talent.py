@@ -39,7 +39,7 @@ def sample_candidates(
 
 def choose_employer(
     utility: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Pick one option per row by Gumbel-max over utilities.
 
     Args:
@@ -47,12 +47,34 @@ def choose_employer(
         rng: Generator of the talent market.
 
     Returns:
-        Column index of the chosen option per row, shape ``(M,)``.
+        Column index of the chosen option per row, shape ``(M,)``, and the
+        random utilities (utility plus the Gumbel draw), shape ``(M, J+1)``.
     """
     if utility.size == 0:
-        return np.zeros(utility.shape[0], dtype=np.int64)
-    noise = rng.gumbel(size=utility.shape)
-    return np.argmax(utility + noise, axis=1)
+        return np.zeros(utility.shape[0], dtype=np.int64), utility.copy()
+    noisy = utility + rng.gumbel(size=utility.shape)
+    return np.argmax(noisy, axis=1), noisy
+
+
+def retained(noisy_utility: np.ndarray, pick: np.ndarray, eligible: np.ndarray,
+             raise_gain: float) -> np.ndarray:
+    """Who stays when the current employer (column 0) counters with a raise.
+
+    A researcher offered a raise worth ``raise_gain`` utils stays when the
+    random utility of staying plus the gain is at least that of the chosen
+    option (the same draws that made the choice).
+
+    Args:
+        noisy_utility: Random utilities, shape ``(M, J+1)``, column 0 the current employer.
+        pick: Chosen column per row.
+        eligible: Rows that receive a counter-offer.
+        raise_gain: Utility of the raise, ``b_wage * log(1 + raise)``.
+
+    Returns:
+        Boolean mask of the rows that stay.
+    """
+    chosen = noisy_utility[np.arange(pick.size), pick]
+    return eligible & (noisy_utility[:, 0] + raise_gain >= chosen)
 
 
 def accept_applicants(

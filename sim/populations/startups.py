@@ -101,10 +101,13 @@ class Startups:
         self.ledger = ledger
         self.policy = policy
         self.spinouts_total = 0
+        self._alive: np.ndarray | None = None
 
     def ids(self) -> np.ndarray:
-        """Organisation ids of the startups alive."""
-        return self.orgs.ids(STARTUP)
+        """Organisation ids of the startups alive (cached until one is founded or closes)."""
+        if self._alive is None:
+            self._alive = self.orgs.ids(STARTUP)
+        return self._alive
 
     def found(self, n: int, origin: int, born_step: int, initial: bool, sup: Suppliers,
               rng: np.random.Generator) -> np.ndarray:
@@ -121,6 +124,7 @@ class Startups:
         if n <= 0:
             return np.zeros(0, np.int64)
         ids = self.orgs.add(n, STARTUP, K_STARTUP)
+        self._alive = None
         self.ledger.grow(self.orgs.kind.size)
         o, sp, tp = self.orgs, self.p.startups, self.p.talent
         o.salary_usd[ids] = sp.salary_usd
@@ -341,6 +345,7 @@ class Startups:
             self._close(int(org))
 
     def _close(self, org: int) -> None:
+        self._alive = None
         self.orgs.alive[org] = False
         self.orgs.vacancies[org] = 0.0
 
@@ -362,8 +367,7 @@ class Startups:
         takes = ids[rng.random(ids.size) < self.p.startups.academic_founder_share]
         if takes.size == 0:
             return
-        rows = wf.active_rows()
-        acad = rows[self.orgs.kind[wf.employer[rows]] == ACADEMIA]
+        acad = np.flatnonzero(self.orgs.kind[wf.employer[: wf.size]] == ACADEMIA)
         if acad.size < takes.size:
             return
         founders = rng.choice(acad, takes.size, replace=False,

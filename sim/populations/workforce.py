@@ -5,9 +5,11 @@ object whose methods work on whole arrays (the mesa-frames idea), so that it
 scales to millions of researchers. :class:`ResearcherTable` holds the data;
 :class:`Workforce` adds the behaviour: retire and graduate, search and choose
 employers, move, vest equity, leave to found spin-outs (docs/model.md §7.2,
-§7.11-7.13). Rows of retired researchers stay (``active`` false) until
-:meth:`ResearcherTable.compact` drops them. Every move is logged in a
-:class:`FlowLog` between the kinds of employer of :data:`sim.results.FLOW_KINDS`.
+§7.11-7.13). Rows ``0 .. size-1`` are exactly the researchers in the
+industry: retirement removes rows at once (keeping the order of the others),
+so every method works on contiguous slices rather than gathers. Every move is
+logged in a :class:`FlowLog` between the kinds of employer of
+:data:`sim.results.FLOW_KINDS`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
+    retained,
     sample_candidates,
     search_probability,
 )
@@ -37,7 +40,6 @@ _FIELDS: dict[str, type] = {
     "tenure_months": np.float64,
     "safety_pref": np.float64,
     "openness_pref": np.float64,
-    "active": np.bool_,
     "graduate": np.bool_,
 }
 
@@ -55,7 +57,6 @@ class ResearcherTable:
         tenure_months: Months at the current employer.
         safety_pref: Preference for safety work in [0, 1].
         openness_pref: Preference for open research in [0, 1].
-        active: False after retirement.
         graduate: True during the month a new PhD enters the market.
     """
 
@@ -68,12 +69,10 @@ class ResearcherTable:
     tenure_months: np.ndarray
     safety_pref: np.ndarray
     openness_pref: np.ndarray
-    active: np.ndarray
     graduate: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         self.size = 0
-        self._active_rows: np.ndarray | None = None
         for name, dtype in _FIELDS.items():
             setattr(self, name, np.zeros(max(capacity, 1), dtype=dtype))
 
@@ -123,33 +122,21 @@ class ResearcherTable:
         self.tenure_months[rows] = 0.0
         self.safety_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
         self.openness_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
-        self.active[rows] = True
         self.graduate[rows] = graduate
         self.size = start + n
-        self._active_rows = None
         return rows
 
-    def active_rows(self) -> np.ndarray:
-        """Row indices of active researchers (cached until the next add, retire or compact)."""
-        if self._active_rows is None:
-            self._active_rows = np.flatnonzero(self.active[: self.size])
-        return self._active_rows
-
     def retire(self, rows: np.ndarray) -> None:
-        """Mark researchers ``rows`` as retired (inactive)."""
-        self.active[rows] = False
-        self._active_rows = None
-
-    def compact(self) -> None:
-        """Drop retired rows when they are more than half of the table (keeps order)."""
-        keep = self.active_rows()
-        if keep.size * 2 >= self.size:
+        """Remove researchers ``rows``; the others keep their order and move up."""
+        if rows.size == 0:
             return
+        keep = np.ones(self.size, dtype=bool)
+        keep[rows] = False
+        n = int(keep.sum())
         for name in _FIELDS:
             arr = getattr(self, name)
-            arr[: keep.size] = arr[keep]
-        self.size = keep.size
-        self._active_rows = None
+            arr[:n] = arr[: self.size][keep]
+        self.size = n
 
 
 class FlowLog:
@@ -188,6 +175,8 @@ class Workforce(ResearcherTable):
         people_per_row: People each row stands for.
         grad_history: New PhDs and those hired by industry in the last 12 months,
             shape ``(12, 2)``, indexed by month of the year.
+        retention_offers: Counter-offers labs made to staff hired away (rows, run total).
+        retained: Counter-offers accepted: the researcher stayed with a raise (rows).
     """
 
     def __init__(self, params: SimParams, orgs: Orgs, flows: FlowLog, n_rows: int,
@@ -199,6 +188,8 @@ class Workforce(ResearcherTable):
         self.initial_researchers = n_rows
         self.people_per_row = people_per_row
         self.grad_history = np.zeros((12, 2))
+        self.retention_offers = 0
+        self.retained = 0
 
     def pay(self, rows: np.ndarray) -> np.ndarray:
         """Annual pay of ``rows``: employer's level times ``skill^el / E[skill^el]`` (USD/yr)."""
@@ -214,18 +205,17 @@ class Workforce(ResearcherTable):
 
     def count_staff(self) -> None:
         """Recompute each organisation's headcount, skill, staff and skill mass columns."""
-        o = self.orgs
-        rows = self.active_rows()
-        o.headcount[: o.size] = np.bincount(self.employer[rows], minlength=o.size)[: o.size]
-        o.skill_sum[: o.size] = np.bincount(self.employer[rows], weights=self.skill[rows],
+        o, n = self.orgs, self.size
+        o.headcount[: o.size] = np.bincount(self.employer[:n], minlength=o.size)[: o.size]
+        o.skill_sum[: o.size] = np.bincount(self.employer[:n], weights=self.skill[:n],
                                             minlength=o.size)[: o.size]
         o.staff[: o.size] = o.headcount[: o.size] * self.people_per_row
         o.skill_mass[: o.size] = o.skill_sum[: o.size] * self.people_per_row
 
     def salary_bill_usd(self) -> np.ndarray:
         """Salaries owed this month per organisation, in people (USD/month)."""
-        rows = self.active_rows()
-        return np.bincount(self.employer[rows], weights=self.salary_usd[rows],
+        n = self.size
+        return np.bincount(self.employer[:n], weights=self.salary_usd[:n],
                            minlength=self.orgs.size) * (self.people_per_row / 12.0)
 
     def demography(self, t: int, rng: np.random.Generator, pool_ids: np.ndarray,
@@ -240,12 +230,11 @@ class Workforce(ResearcherTable):
         """
         p = self.p.talent
         self.graduate[: self.size] = False
-        rows = self.active_rows()
-        retire = rows[rng.random(rows.size) < p.retirement_rate_per_year / 12.0]
+        retire = np.flatnonzero(rng.random(self.size) < p.retirement_rate_per_year / 12.0)
         if retire.size:
-            self.retire(retire)
             self.flows.log(self.orgs.flow_kind[self.employer[retire]],
                            np.full(retire.size, K_EXIT))
+            self.retire(retire)
         rate = (p.graduate_rate_per_year / 12.0 * self.initial_researchers
                 * (1.0 + p.graduate_growth_per_year) ** (t / 12.0))
         n_grad = int(rng.poisson(rate))
@@ -254,8 +243,6 @@ class Workforce(ResearcherTable):
             new = self.add(emp, rng, p.skill_sigma, p.pref_alpha, p.pref_beta, graduate=True)
             self.salary_usd[new] = self.pay(new)
             self.flows.log(np.full(n_grad, K_ENTRY), np.full(n_grad, K_ACAD))
-        if t % 12 == 11:
-            self.compact()
 
     def search_and_move(self, t: int, rng: np.random.Generator) -> np.ndarray:
         """Run the talent market for one month and return the lab staff who leave to found.
@@ -265,9 +252,12 @@ class Workforce(ResearcherTable):
         candidates drawn by posted vacancies (a partner lab is seen with
         ``partner_visibility`` and costs less to switch to), by pay, compute per
         head, prestige and fit, minus switching costs, forfeited equity and
-        non-competes; employers take applicants by skill up to their vacancies
-        (docs/model.md §7.11-7.13). Spin-out founders are drawn among lab staff
-        who did not move; they are returned, not moved.
+        non-competes; employers take applicants by skill up to their vacancies.
+        With ``labs.retention_raise`` > 0 a lab counters for hired-away staff of
+        skill at least ``labs.retention_skill_min``: the researcher stays, with
+        the raise, when staying plus the raise's utility beats the offer under
+        the same random utilities (docs/model.md §7.11-7.13). Spin-out founders
+        are drawn among lab staff who did not move; they are returned, not moved.
 
         Args:
             t: Month.
@@ -276,17 +266,16 @@ class Workforce(ResearcherTable):
         Returns:
             Rows of the spin-out founders.
         """
-        p, o, gov = self.p.talent, self.orgs, self.p.governance
-        rows = self.active_rows()
-        emp = self.employer[rows]
-        fit = 1.0 - 0.5 * (np.abs(self.safety_pref[rows] - o.safety[emp])
-                           + np.abs(self.openness_pref[rows] - o.openness[emp]))
-        prob = search_probability(p.search_rate_per_month, self.tenure_months[rows],
-                                  p.search_tenure_months, self.liquid_wealth_usd[rows],
+        p, o, gov, n = self.p.talent, self.orgs, self.p.governance, self.size
+        emp = self.employer[:n]
+        fit = 1.0 - 0.5 * (np.abs(self.safety_pref[:n] - o.safety[emp])
+                           + np.abs(self.openness_pref[:n] - o.openness[emp]))
+        prob = search_probability(p.search_rate_per_month, self.tenure_months[:n],
+                                  p.search_tenure_months, self.liquid_wealth_usd[:n],
                                   p.search_wealth_usd, fit)
-        forced = self.graduate[rows] | ~o.alive[emp]
-        search = forced | (rng.random(rows.size) < prob)
-        s_rows = rows[search]
+        forced = self.graduate[:n] | ~o.alive[emp]
+        search = forced | (rng.random(n) < prob)
+        s_rows = np.flatnonzero(search)
         cur = self.employer[s_rows]
         vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
         cand = sample_candidates(vac, s_rows.size, p.candidates, rng)
@@ -315,12 +304,21 @@ class Workforce(ResearcherTable):
             util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
         util[~valid] = -np.inf
         util[~o.alive[cur], 0] = -np.inf
-        pick = choose_employer(util, rng)
+        pick, noisy = choose_employer(util, rng)
         choice = opt[np.arange(s_rows.size), pick]
         has_option = np.isfinite(util[np.arange(s_rows.size), pick])
         applying = (choice != cur) & has_option
         accepted = accept_applicants(np.where(applying, choice, -1), self.skill[s_rows],
                                      np.floor(vac))
+        lp = self.p.labs
+        if lp.retention_raise > 0:
+            counter = (accepted & (o.kind[cur] == LAB)
+                       & (self.skill[s_rows] >= lp.retention_skill_min))
+            stay = retained(noisy, pick, counter, p.b_wage * np.log1p(lp.retention_raise))
+            self.salary_usd[s_rows[stay]] *= 1.0 + lp.retention_raise
+            accepted &= ~stay
+            self.retention_offers += int(counter.sum())
+            self.retained += int(stay.sum())
         movers = s_rows[accepted]
         src = self.employer[movers].copy()
         dst = choice[accepted]
@@ -328,12 +326,11 @@ class Workforce(ResearcherTable):
         self.grad_history[t % 12] = (grads.size,
                                      np.count_nonzero(accepted & self.graduate[s_rows]
                                                       & (o.kind[choice] != ACADEMIA)))
-        founders = self._spinout_founders(rows, movers, rng)
+        founders = self._spinout_founders(movers, rng)
         self.move(movers, src, dst)
         return founders
 
-    def _spinout_founders(self, rows: np.ndarray, movers: np.ndarray,
-                          rng: np.random.Generator) -> np.ndarray:
+    def _spinout_founders(self, movers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Lab staff who stay this month and leave to found a startup (docs/model.md §7.12).
 
         The monthly probability rises with liquid wealth and is restrained by a
@@ -341,9 +338,10 @@ class Workforce(ResearcherTable):
         probability that any of the people it stands for does.
         """
         p, o = self.p.talent, self.orgs
-        moved = np.zeros(self.size, dtype=bool)
+        n = self.size
+        moved = np.zeros(n, dtype=bool)
         moved[movers] = True
-        at_lab = rows[(o.kind[self.employer[rows]] == LAB) & ~moved[rows]]
+        at_lab = np.flatnonzero((o.kind[self.employer[:n]] == LAB) & ~moved)
         restrained = np.exp(-self.p.governance.noncompete_penalty)
         prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
                           * (1.0 + self.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
@@ -363,8 +361,7 @@ class Workforce(ResearcherTable):
     def vest_and_grow(self) -> None:
         """Grow staff equity with the employer's valuation, vest it linearly, add tenure.
 
-        Works on whole-array views (retired rows are updated too, harmlessly:
-        they are never read again), which avoids gathers over the workforce.
+        Works on contiguous views of the table (no gathers).
         """
         n = self.size
         g = self.orgs.valuation_growth[self.employer[:n]]
@@ -379,7 +376,6 @@ class Workforce(ResearcherTable):
         tenure += 1.0
 
     def staff_rows(self, orgs: np.ndarray) -> dict[int, np.ndarray]:
-        """Rows of the active researchers employed by each organisation in ``orgs``."""
-        rows = self.active_rows()
-        emp = self.employer[rows]
-        return {int(org): rows[emp == org] for org in orgs}
+        """Rows of the researchers employed by each organisation in ``orgs``."""
+        emp = self.employer[: self.size]
+        return {int(org): np.flatnonzero(emp == org) for org in orgs}
