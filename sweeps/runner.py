@@ -237,6 +237,7 @@ def run_design(points: Sequence[Mapping[str, Any]], seeds: Sequence[int],
                 size = chunk_size or auto_chunk(len(todo), workers)
                 tasks = list(_chunks(todo, points, size, secrets.token_hex(4)))
                 _drive(executor, store, tasks, task_fn, report, progress)
+                store.clear_all_started()
             if not report.interrupted:
                 store.write_failures(report.failures)
                 report.aggregate = store.aggregate()

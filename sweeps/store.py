@@ -473,7 +473,7 @@ class SweepStore:
         """
         if self._lock_depth == 0:
             self.path.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
+            handle = open(self.path / LOCK_FILE, "a+", encoding="utf-8")
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -575,6 +575,14 @@ class SweepStore:
     def clear_started(self, task_id: str) -> None:
         """Remove a task's start marker."""
         (self.path / RUNNING_DIR / task_id).unlink(missing_ok=True)
+
+    def clear_all_started(self) -> None:
+        """Remove the start markers of a finished run (the folder, when empty)."""
+        folder = self.path / RUNNING_DIR
+        if folder.is_dir():
+            for marker in folder.iterdir():
+                marker.unlink(missing_ok=True)
+            folder.rmdir()
 
     def write_part(self, task_id: str, rows: Sequence[tuple[int, int, int, Any]]) -> None:
         """Write the part of one task: time series, flows, then runs (the commit).
