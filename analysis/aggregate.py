@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from analysis.errors import SweepError
-from race_cli.outputs import (
+from sweeps.store import (
     DONE_JSON,
+    FLOWS_CSV,
     JOB_FLOWS_CSV_GZ,
     JOB_FLOWS_HEADER,
     JOB_SUMMARY_CSV,
@@ -37,18 +38,17 @@ from race_cli.outputs import (
     JOB_TIMESERIES_CSV_GZ,
     JOB_TIMESERIES_HEADER,
     PROVENANCE_JSON,
+    ROOT_SEED_COLUMN,
+    RUNS_CSV,
+    SWEEP_YAML,
+    TIMESERIES_CSV,
     atomic_write_json,
     atomic_writer,
     cell,
     environment,
+    job_dirs,
+    load_record,
 )
-from race_cli.sweep import SWEEP_YAML, job_dirs, load_record
-
-RUNS_CSV = "runs.csv"
-#: Column of a swept root ``seed`` in runs.csv (``seed`` is each run's own seed).
-ROOT_SEED_COLUMN = "root_seed"
-TIMESERIES_CSV = "timeseries.csv"
-FLOWS_CSV = "flows.csv"
 
 
 @dataclass(frozen=True)

@@ -607,7 +607,7 @@ def dsair_section(spec: Mapping[str, Any], out: Path) -> Section:
     Raises:
         DsairSpecError: An invalid spec (before anything is computed or written).
     """
-    from race_cli.outputs import atomic_write_text
+    from sweeps.store import atomic_write_text
 
     cfg = check_dsair_spec(spec)
     params = (cfg["b"], cfg["c"], cfg["B"], cfg["W"])
