@@ -706,6 +706,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="submitit: most tasks per SLURM job array (default 1000)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="dask: address of a running scheduler (default: a LocalCluster)")
+    parser.add_argument("--slurm", action="append", default=[], type=_slurm_option,
+                        metavar="KEY=VALUE",
+                        help="submitit: a parameter of submitit's AutoExecutor, e.g. "
+                             "slurm_partition=cpu, timeout_min=120, mem_gb=2, "
+                             "'slurm_setup=[\"module load python\"]' (VALUE is read as YAML)")
     args = parser.parse_intermixed_args(argv)
     try:
         return _main(args)
@@ -723,6 +728,19 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 1")
     return value
+
+
+def _slurm_option(text: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` of ``--slurm`` (VALUE read as YAML: numbers, lists, strings)."""
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE, e.g. timeout_min=120")
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"{text!r}: VALUE is not valid YAML") from None
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -750,11 +768,12 @@ def _main(args: argparse.Namespace) -> int:
         return run_definition(defn, pts)
     return run_with_runner(defn, pts, overrides, args.executor, workers=args.workers,
                            chunk_size=args.chunk_size, max_array_size=args.max_array_size,
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler, slurm=dict(args.slurm))
 
 
 def make_executor(name: str, sweep_dir: Path, workers: int | None = None,
-                  max_array_size: int = 1000, scheduler: str | None = None) -> Any:
+                  max_array_size: int = 1000, scheduler: str | None = None,
+                  slurm: Mapping[str, Any] | None = None) -> Any:
     """Return the executor of ``--executor NAME`` (see :mod:`sweeps.executors`).
 
     Args:
@@ -763,6 +782,7 @@ def make_executor(name: str, sweep_dir: Path, workers: int | None = None,
         workers: Runs at once.
         max_array_size: Most tasks per SLURM job array.
         scheduler: Address of a Dask scheduler.
+        slurm: Parameters of submitit's ``AutoExecutor.update_parameters``.
 
     Returns:
         The executor.
@@ -771,7 +791,7 @@ def make_executor(name: str, sweep_dir: Path, workers: int | None = None,
 
     if name == "submitit":
         return executors.submitit(sweep_dir / "submitit", max_array_size=max_array_size,
-                                  workers=workers or 64)
+                                  workers=workers or 64, **dict(slurm or {}))
     if name == "dask":
         return executors.dask(workers=workers, address=scheduler)
     return executors.local(workers)
@@ -779,7 +799,8 @@ def make_executor(name: str, sweep_dir: Path, workers: int | None = None,
 
 def run_with_runner(defn: Definition, pts: list[list[Any]], overrides: list[dict[str, Any]],
                     executor: str, workers: int | None = None, chunk_size: int | None = None,
-                    max_array_size: int = 1000, scheduler: str | None = None) -> int:
+                    max_array_size: int = 1000, scheduler: str | None = None,
+                    slurm: Mapping[str, Any] | None = None) -> int:
     """Record the sweep and run (or resume) it through :func:`sweeps.runner.run_design`.
 
     Holds the directory's lock, records ``sweep.yaml`` (refusing a different
@@ -795,6 +816,7 @@ def run_with_runner(defn: Definition, pts: list[list[Any]], overrides: list[dict
         chunk_size: Runs per task.
         max_array_size: Most tasks per SLURM job array.
         scheduler: Address of a Dask scheduler.
+        slurm: Parameters of submitit's ``AutoExecutor`` (``--slurm``).
 
     Returns:
         0 when every run finished, 1 when some failed, 2 when the directory
@@ -812,8 +834,17 @@ def run_with_runner(defn: Definition, pts: list[list[Any]], overrides: list[dict
             if job_dirs(defn.sweep_dir):
                 raise StoreError(f"{defn.sweep_dir} holds job folders of a Hydra multirun; "
                                  "resume it with --executor hydra or choose another directory")
-            claim(defn.sweep_dir, sweep_record(defn, pts), ignore=("config_sha256",))
-            pool = make_executor(executor, defn.sweep_dir, workers, max_array_size, scheduler)
+            try:
+                pool = make_executor(executor, defn.sweep_dir, workers, max_array_size,
+                                     scheduler, slurm)
+            except (ValueError, TypeError, OSError) as exc:
+                print(f"error: --executor {executor}: {one_line(exc)}", file=sys.stderr)
+                return 2
+            try:
+                claim(defn.sweep_dir, sweep_record(defn, pts), ignore=("config_sha256",))
+            except SweepConflict:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
             try:
                 report = run_design(overrides, seeds, pool, store, chunk_size,
                                     progress=sys.stderr.isatty(), params=defn.params,

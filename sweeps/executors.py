@@ -117,7 +117,10 @@ class SubmititExecutor(Executor):
         self._executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
         if self._executor.cluster == "slurm":
             parameters.setdefault("slurm_array_parallelism", workers)
-        self._executor.update_parameters(**parameters)
+        try:
+            self._executor.update_parameters(**parameters)
+        except (NameError, ValueError, TypeError) as exc:
+            raise ValueError(str(exc).splitlines()[0]) from None
         self._buffer: list[tuple[Future, Callable[..., Any], tuple[Any, ...]]] = []
         self._jobs: list[tuple[Any, Future]] = []
         self._lock = threading.Lock()
