@@ -46,6 +46,7 @@ from sweeps.store import (
     RUNS_CSV,
     SWEEP_YAML,
     TIMESERIES_CSV,
+    StoreError,
     SweepStore,
     atomic_write_json,
     atomic_writer,
