@@ -112,14 +112,13 @@ def bench_store(store_dir: Path) -> None:
     store = SweepStore(store_dir)
     csv_dir = store_dir / "csv"
     store.export_csv(csv_dir)
-    for kind, summary_metric in (("runs", SUMMARY_METRICS[0]),
-                                 ("timeseries", TIMESERIES_METRICS[0])):
+    for kind, column in (("runs", SUMMARY_METRICS[0]), ("timeseries", TIMESERIES_METRICS[0])):
         parquet = store_dir / f"{kind}.parquet"
         csv = csv_dir / f"{kind}.csv"
         reads = {}
         for label, read in (
-                ("parquet", lambda p=parquet, c=summary_metric: pq.read_table(p, columns=[c])),
-                ("csv", lambda p=csv, c=summary_metric: pd.read_csv(p, usecols=[c]))):
+                ("parquet", lambda p=parquet, c=column: pq.ParquetFile(p).read(columns=[c])),
+                ("csv", lambda p=csv, c=column: pd.read_csv(p, usecols=[c]))):
             best = float("inf")
             for _ in range(5):
                 start = time.perf_counter()

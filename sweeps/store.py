@@ -614,7 +614,7 @@ class SweepStore:
 
         pairs: set[tuple[int, int]] = set()
         for path in self._part_files("runs"):
-            table = pq.read_table(path, columns=["point", "seed"])
+            table = pq.ParquetFile(path).read(columns=["point", "seed"])
             pairs.update(zip(table.column("point").to_pylist(),
                              table.column("seed").to_pylist(), strict=True))
         return pairs
@@ -627,7 +627,7 @@ class SweepStore:
         schema = schemas()[kind]
         tables, seen = [], set()
         for path in self._part_files(kind):
-            table = pq.read_table(path, schema=schema)
+            table = pq.ParquetFile(path).read().cast(schema)
             pairs = set(zip(table.column("point").to_pylist(), table.column("seed").to_pylist(),
                             strict=True))
             if pairs & seen:  # the same pair committed twice (a task retried after a timeout)
@@ -655,7 +655,7 @@ class SweepStore:
         path = self.path / {"runs": RUNS_PARQUET, "timeseries": TIMESERIES_PARQUET,
                             "flows": FLOWS_PARQUET}[kind]
         if path.is_file():
-            return pq.read_table(path, columns=list(columns) if columns else None)
+            return pq.ParquetFile(path).read(columns=list(columns) if columns else None)
         table = self._read_parts(kind)
         return table.select(list(columns)) if columns else table
 
