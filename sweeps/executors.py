@@ -51,9 +51,24 @@ class LocalExecutor(Executor):
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        """Return a fresh pool of spawned workers that ignore Ctrl-C."""
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+        """Return a fresh pool of spawned workers that ignore Ctrl-C, started now.
+
+        The workers are started while this process ignores SIGINT (from the
+        main thread), so they ignore it from their first instruction: a Ctrl-C
+        during their start-up cannot print a traceback. The initializer covers
+        pools made from other threads.
+        """
+        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_ignore_interrupt)
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            for _ in range(self.workers):  # each submit to a pool without idle workers spawns one
+                pool.submit(os.getpid)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+        return pool
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Run ``fn(*args, **kwargs)`` in a worker process."""

@@ -227,6 +227,7 @@ def run_design(points: Sequence[Mapping[str, Any]], seeds: Sequence[int],
     try:
         with store.locked():
             store.prepare(points, seeds, params, labels)
+            store.clear_all_started()  # markers left by an interrupted run
             done = store.done_pairs()
             todo = [(p, r, int(s)) for p in range(len(points))
                     for r, s in enumerate(seeds) if (p, int(s)) not in done]
