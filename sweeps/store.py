@@ -449,6 +449,7 @@ class SweepStore:
         self.path = Path(path)
         self._lock_handle: Any = None
         self._lock_depth = 0
+        self._manifest: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path}
@@ -559,6 +560,27 @@ class SweepStore:
         atomic_write_text(self.path / MANIFEST_JSON,
                           json.dumps(manifest, separators=(",", ":"), default=str) + "\n")
         return manifest
+
+    def point_config(self, point: int) -> dict[str, Any]:
+        """Return the full parameters a point ran with (its overrides on the defaults).
+
+        Args:
+            point: Index of the design point.
+
+        Returns:
+            Nested mapping of every model parameter (:func:`sim.params.to_dict`).
+
+        Raises:
+            StoreError: No manifest, or no such point.
+        """
+        from sim.params import from_dict, to_dict
+
+        if self._manifest is None:
+            self._manifest = self.manifest()
+        points = (self._manifest or {}).get("points")
+        if points is None or not 0 <= point < len(points):
+            raise StoreError(f"{self.path / MANIFEST_JSON}: no point {point}")
+        return to_dict(from_dict(points[point]))
 
     # -- parts (worker side) -----------------------------------------------------------
 
