@@ -79,7 +79,8 @@ class RunReport:
         total: Pairs in the design (points x seeds).
         skipped: Pairs already in the store before this run.
         done: Pairs run successfully by this run.
-        failures: Pairs that failed in this run (also in ``failures.json``).
+        failures: Pairs that failed in this run, sorted by (point, seed) (also in
+            ``failures.json``).
         interrupted: The run was interrupted (Ctrl-C); rerun to resume.
         aggregate: The aggregate written (``None`` when interrupted).
         seconds: Wall time, in seconds.
@@ -239,6 +240,7 @@ def run_design(points: Sequence[Mapping[str, Any]], seeds: Sequence[int],
                 tasks = list(_chunks(todo, points, size, secrets.token_hex(4)))
                 _drive(executor, store, tasks, task_fn, report, progress)
                 store.clear_all_started()
+            report.failures.sort(key=lambda f: (f.point, f.seed))
             if not report.interrupted:
                 store.write_failures(report.failures)
                 report.aggregate = store.aggregate()
