@@ -225,15 +225,18 @@ class DaskExecutor(Executor):
             on shutdown).
         workers: Workers of the ``LocalCluster`` (default: the number of cores);
             with a given client, the number of its workers at creation.
+        processes: Workers of the ``LocalCluster`` are processes (``False``:
+            threads of this process, which start faster; for tests).
     """
 
-    def __init__(self, client: Any = None, workers: int | None = None) -> None:
+    def __init__(self, client: Any = None, workers: int | None = None,
+                 processes: bool = True) -> None:
         from distributed import Client, LocalCluster
 
         self._owned = client is None
         if client is None:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                   threads_per_worker=1, processes=True,
+                                   threads_per_worker=1, processes=processes,
                                    dashboard_address=None)
             client = Client(cluster)
         self.client = client
@@ -259,8 +262,8 @@ class DaskExecutor(Executor):
                 cluster.close()
 
 
-def dask(client: Any = None, workers: int | None = None,
-         address: str | None = None) -> DaskExecutor:
+def dask(client: Any = None, workers: int | None = None, address: str | None = None,
+         processes: bool = True) -> DaskExecutor:
     """Return an executor on a Dask cluster.
 
     Args:
@@ -268,6 +271,7 @@ def dask(client: Any = None, workers: int | None = None,
         workers: Workers of the ``LocalCluster`` started when neither ``client``
             nor ``address`` is given.
         address: Address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``.
+        processes: Whether a ``LocalCluster``'s workers are processes (else threads).
 
     Returns:
         The executor.
@@ -276,7 +280,7 @@ def dask(client: Any = None, workers: int | None = None,
         from distributed import Client
 
         client = Client(address)
-    return DaskExecutor(client, workers)
+    return DaskExecutor(client, workers, processes)
 
 
 def make(name: str, workers: int | None = None, **options: Any) -> Executor:

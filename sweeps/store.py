@@ -348,32 +348,30 @@ def part_tables(rows: Sequence[tuple[int, int, int, Any]]) -> dict[str, pa.Table
     import pyarrow as pa
 
     kinds = schemas()
-    runs: dict[str, list[Any]] = {name: [] for name in kinds["runs"].names}
-    series: dict[str, list[Any]] = {name: [] for name in kinds["timeseries"].names}
-    flows: dict[str, list[Any]] = {name: [] for name in kinds["flows"].names}
+    summary_rows, blocks, keys, flow_rows = [], [], [], []
     for point, replicate, seed, results in rows:
-        runs["point"].append(point)
-        runs["replicate"].append(replicate)
-        runs["seed"].append(seed)
-        for metric in SUMMARY_METRICS:
-            value = json_value(results.summary.get(metric))
-            runs[metric].append(None if value is None else float(value))
-        steps = len(results.timeseries[TIMESERIES_METRICS[0]]) if TIMESERIES_METRICS else 0
-        series["point"].append(np.full(steps, point, dtype=np.int64))
-        series["seed"].append(np.full(steps, seed, dtype=np.int64))
-        series["step"].append(np.arange(steps, dtype=np.int64))
-        for metric in TIMESERIES_METRICS:
-            series[metric].append(np.asarray(results.timeseries[metric], dtype=np.float64))
-        for year, source, target, moves in results.flow_rows():
-            for name, value in zip(kinds["flows"].names,
-                                   (point, seed, year, source, target, moves), strict=True):
-                flows[name].append(value)
+        values = (json_value(results.summary.get(m)) for m in SUMMARY_METRICS)
+        summary_rows.append((point, replicate, seed,
+                             *(None if v is None else float(v) for v in values)))
+        block = np.column_stack([np.asarray(results.timeseries[m], dtype=np.float64)
+                                 for m in TIMESERIES_METRICS])
+        blocks.append(block)
+        keys.append((point, seed, block.shape[0]))
+        flow_rows += [(point, seed, *row) for row in results.flow_rows()]
+    series = np.vstack(blocks)
+    key_columns = {
+        "point": np.repeat([k[0] for k in keys], [k[2] for k in keys]).astype(np.int64),
+        "seed": np.repeat([k[1] for k in keys], [k[2] for k in keys]).astype(np.int64),
+        "step": np.concatenate([np.arange(k[2], dtype=np.int64) for k in keys]),
+    }
+    series_columns = {**key_columns, **{m: series[:, i] for i, m in
+                                        enumerate(TIMESERIES_METRICS)}}
     return {
-        "timeseries": pa.Table.from_pydict({name: np.concatenate(parts)
-                                            for name, parts in series.items()},
-                                           schema=kinds["timeseries"]),
-        "flows": pa.Table.from_pydict(flows, schema=kinds["flows"]),
-        "runs": pa.Table.from_pydict(runs, schema=kinds["runs"]),
+        "timeseries": pa.Table.from_pydict(series_columns, schema=kinds["timeseries"]),
+        "flows": pa.Table.from_pylist([dict(zip(kinds["flows"].names, row, strict=True))
+                                       for row in flow_rows], schema=kinds["flows"]),
+        "runs": pa.Table.from_pylist([dict(zip(kinds["runs"].names, row, strict=True))
+                                      for row in summary_rows], schema=kinds["runs"]),
     }
 
 

@@ -52,6 +52,20 @@ def synthetic(point, seed):
                    lab_safety=np.zeros((steps, 0)), start_year=2015)
 
 
+def one_month(point, seed):
+    """One month of results carrying the point's x as frontier capability (cheap to build)."""
+    k = len(FLOW_KINDS)
+    summary = dict.fromkeys(SUMMARY_METRICS, 0.0)
+    summary["frontier_capability"] = point["x"]
+    return Results(seed=int(seed), timeseries={m: ZERO for m in TIMESERIES_METRICS},
+                   summary=summary, flows=np.zeros((1, k, k), dtype=np.int64), lab_names=[],
+                   lab_capability=np.zeros((1, 0)), lab_safety=np.zeros((1, 0)),
+                   start_year=2015)
+
+
+ZERO = np.zeros(1)
+
+
 def kill_at_three(point, seed):
     """Like :func:`synthetic`, but the worker process kills itself at point x == 3."""
     if point["x"] == 3:
@@ -193,18 +207,23 @@ def small_points(count: int, steps: int = 1) -> list[dict]:
 
 
 def test_local_dask_and_submitit_give_identical_aggregates(tmp_path):
+    """The model through three executors and three chunkings: the same bytes.
+
+    Dask's LocalCluster runs thread workers and submitit's local executor one
+    job of all six runs, to keep interpreter start-ups (the cost here) few.
+    """
     points, seeds = small_points(3), [1, 2]
     made = {
-        "local": lambda: executors.local(2),
-        "dask": lambda: executors.dask(workers=2),
-        "submitit": lambda: executors.submitit(tmp_path / "submitit_logs", cluster="local",
-                                               poll_seconds=0.2),
+        "local": (lambda: executors.local(2), 2),
+        "dask": (lambda: executors.dask(workers=2, processes=False), 1),
+        "submitit": (lambda: executors.submitit(tmp_path / "submitit_logs", cluster="local",
+                                                poll_seconds=0.2), 6),
     }
     results = {}
-    for name, make in made.items():
+    for name, (make, chunk) in made.items():
         executor = make()
         try:
-            report = run_design(points, seeds, executor, tmp_path / name, chunk_size=3,
+            report = run_design(points, seeds, executor, tmp_path / name, chunk_size=chunk,
                                 progress=False)
         finally:
             executor.shutdown()
@@ -223,12 +242,14 @@ def test_twenty_thousand_point_design_runs_through_the_runner(tmp_path):
     pool = executors.local(2)
     try:
         report = run_design(points, [7], pool, tmp_path / "big", progress=False,
-                            task_fn=synthetic)
+                            task_fn=one_month)
     finally:
         pool.shutdown()
     assert (report.done, report.failed) == (count, 0)
-    runs = pq.read_table(tmp_path / "big" / RUNS_PARQUET, columns=["point", "seed"])
-    assert runs.column("point").to_pylist() == list(range(count))
+    runs = pq.read_table(tmp_path / "big" / RUNS_PARQUET,
+                         columns=["point", "seed", "frontier_capability"]).to_pydict()
+    assert runs["point"] == list(range(count)) and runs["seed"] == [7] * count
+    assert runs["frontier_capability"] == [float(i) for i in range(count)]
 
 
 @pytest.mark.skipif(os.environ.get("RACE_SIM_SLOW") != "1",
