@@ -1,4 +1,8 @@
-"""Build a sweep's tidy tables from its job folders (``docs/contracts.md``).
+"""Build a sweep's tidy tables from its job folders or its store (``docs/contracts.md``).
+
+A sweep run by the runner (a ``manifest.json`` in the directory) is rebuilt
+through :class:`sweeps.store.SweepStore`: its Parquet aggregate from the parts,
+then the CSV export. A Hydra multirun is built from its job folders as below.
 
 Each finished job folder (``SWEEP_DIR/<job>/`` with ``done.json``, written by
 ``race-sim``) holds ``summary.csv`` (one row per seed), ``timeseries.csv.gz``,
@@ -28,8 +32,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from analysis.errors import SweepError
-from race_cli.outputs import (
+from sweeps.store import (
     DONE_JSON,
+    FLOWS_CSV,
     JOB_FLOWS_CSV_GZ,
     JOB_FLOWS_HEADER,
     JOB_SUMMARY_CSV,
@@ -37,18 +42,19 @@ from race_cli.outputs import (
     JOB_TIMESERIES_CSV_GZ,
     JOB_TIMESERIES_HEADER,
     PROVENANCE_JSON,
+    ROOT_SEED_COLUMN,
+    RUNS_CSV,
+    SWEEP_YAML,
+    TIMESERIES_CSV,
+    StoreError,
+    SweepStore,
     atomic_write_json,
     atomic_writer,
     cell,
     environment,
+    job_dirs,
+    load_record,
 )
-from race_cli.sweep import SWEEP_YAML, job_dirs, load_record
-
-RUNS_CSV = "runs.csv"
-#: Column of a swept root ``seed`` in runs.csv (``seed`` is each run's own seed).
-ROOT_SEED_COLUMN = "root_seed"
-TIMESERIES_CSV = "timeseries.csv"
-FLOWS_CSV = "flows.csv"
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,9 @@ def aggregate(sweep_dir: str | Path) -> Aggregated:
     record = load_record(root)
     if record is None:
         raise SweepError(f"{root / SWEEP_YAML}: missing; {root} is not a race-sim sweep directory")
+    store = SweepStore(root)
+    if store.manifest() is not None:
+        return _from_store(store)
     params = [str(p) for p in record.get("params") or []]
     finished = [d for d in job_dirs(root) if (d / DONE_JSON).is_file()]
     paths = root / RUNS_CSV, root / TIMESERIES_CSV, root / FLOWS_CSV
@@ -167,6 +176,20 @@ def aggregate(sweep_dir: str | Path) -> Aggregated:
     if not (root / PROVENANCE_JSON).is_file():
         atomic_write_json(root / PROVENANCE_JSON, environment())
     return Aggregated(*paths, jobs=[int(d.name) for d in finished], rows=rows)
+
+
+def _from_store(store: SweepStore) -> Aggregated:
+    """Rebuild the Parquet aggregate and the CSV tables of a sweep run by the runner."""
+    try:
+        with store.locked():
+            result = store.aggregate()
+            paths = store.export_csv()
+    except StoreError as exc:
+        raise SweepError(str(exc)) from None
+    points = sorted(set(store.table("runs", ["point"]).column("point").to_pylist()))
+    if not (store.path / PROVENANCE_JSON).is_file():
+        atomic_write_json(store.path / PROVENANCE_JSON, environment())
+    return Aggregated(*paths, jobs=points, rows=result.rows)
 
 
 __all__ = [

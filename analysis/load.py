@@ -26,17 +26,25 @@ import pandas as pd
 
 from analysis.errors import SweepError
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS
+from sweeps.store import (
+    FLOWS_CSV,
+    PROVENANCE_JSON,
+    ROOT_SEED_COLUMN,
+    RUNS_CSV,
+    SWEEP_YAML,
+    TIMESERIES_CSV,
+)
 
-RUNS_FILE = "runs.csv"
-TIMESERIES_FILE = "timeseries.csv"
-FLOWS_FILE = "flows.csv"
-SWEEP_FILE = "sweep.yaml"
-PROVENANCE_FILE = "provenance.json"
+RUNS_FILE = RUNS_CSV
+TIMESERIES_FILE = TIMESERIES_CSV
+FLOWS_FILE = FLOWS_CSV
+SWEEP_FILE = SWEEP_YAML
+PROVENANCE_FILE = PROVENANCE_JSON
 
 TIMESERIES_KEYS = ("job", "seed", "step")
 
 #: ``runs.csv`` column of a swept root seed (``sweep.yaml`` lists it as ``seed``).
-ROOT_SEED = "root_seed"
+ROOT_SEED = ROOT_SEED_COLUMN
 FLOWS_COLUMNS = ("job", "seed", "year", "from_kind", "to_kind", "moves")
 
 

@@ -36,6 +36,7 @@ from analysis.findings import Section, fmt
 from analysis.load import Sweep
 from analysis.style import OKABE_ITO, new_figure, save_figure, styled
 from sim import dsair
+from sweeps.store import MANIFEST_JSON, PROVENANCE_JSON, StoreError, SweepStore
 
 #: Options of :func:`armstrong_section` and their defaults: the largest absolute
 #: error of the simulated equilibrium safety counted as agreement (share of
@@ -107,8 +108,17 @@ def s_star(n: int, mu: float, e: float) -> float:
 
 
 def _job_config(sweep: Sweep, job: int) -> dict[str, Any]:
-    """Return the resolved config of one job from ``<sweep>/<job>/provenance.json``."""
-    path = sweep.path / str(job) / "provenance.json"
+    """Return the resolved parameters of one point.
+
+    A sweep run by the runner records them in its store's manifest; a Hydra
+    multirun in ``<sweep>/<job>/provenance.json``.
+    """
+    if (sweep.path / MANIFEST_JSON).is_file():
+        try:
+            return SweepStore(sweep.path).point_config(job)
+        except StoreError as exc:
+            raise SweepError(str(exc)) from None
+    path = sweep.path / str(job) / PROVENANCE_JSON
     if not path.is_file():
         raise SweepError(f"{path}: missing (armstrong2016 reads each point's resolved config)")
     try:
@@ -607,7 +617,7 @@ def dsair_section(spec: Mapping[str, Any], out: Path) -> Section:
     Raises:
         DsairSpecError: An invalid spec (before anything is computed or written).
     """
-    from race_cli.outputs import atomic_write_text
+    from sweeps.store import atomic_write_text
 
     cfg = check_dsair_spec(spec)
     params = (cfg["b"], cfg["c"], cfg["B"], cfg["W"])

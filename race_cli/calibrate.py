@@ -36,15 +36,17 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from race_cli.experiment import ExperimentError
 from race_cli.spec_io import MAX_SEED
+from sim.results import SUMMARY_METRICS
 
 if TYPE_CHECKING:
     from analysis.findings import Section
@@ -337,30 +339,68 @@ def compose_params(overrides: Sequence[str]) -> SimParams:
         raise ExperimentError(f"sweep: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class _Run:
+    """The part of a run's results that calibration reads: the seed and the summary metrics."""
+
+    seed: int
+    summary: dict[str, Any]
+
+
 class _Recorder(Executor):
-    """Run the seeds of each objective evaluation and keep their summaries.
+    """Run the seeds of each objective evaluation through the sweeps runner; keep the summaries.
 
     :func:`sim.calibration.simulated_moments` maps the model over the seeds once
     per evaluation, so the ``i``-th call of :meth:`map` is evaluation ``i`` of
-    the fit's history. Prints one progress line per evaluation to stderr.
+    the fit's history. Each evaluation is one design of one point (the
+    parameters as overrides) run by :func:`sweeps.runner.run_design` into a
+    store under ``scratch``. Prints one progress line per evaluation to stderr.
 
     Attributes:
         summaries: Per evaluation, the summary of every seed's run.
     """
 
-    def __init__(self, inner: Executor | None, budget: int) -> None:
-        self.inner = inner
+    def __init__(self, executor: Executor, budget: int, scratch: Path) -> None:
+        self.executor = executor
         self.budget = budget
+        self.scratch = scratch
         self.summaries: list[list[dict[str, Any]]] = []
         self.started = time.perf_counter()
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
             chunksize: int = 1) -> Iterator[Any]:
-        """Run ``fn`` over ``iterables`` (in the pool, if any) and record the summaries."""
-        if self.inner is None:
-            results = [fn(*args) for args in zip(*iterables, strict=True)]
-        else:
-            results = list(self.inner.map(fn, *iterables, timeout=timeout))
+        """Run the evaluation's seeds through the runner and return their summaries.
+
+        Args:
+            fn: The model (``sim.run``); the runner runs ``sim.run(sim.from_dict(point), seed)``.
+            *iterables: The parameters (the same for every seed) and the seeds.
+            timeout: Unused (the runner waits for every run).
+            chunksize: Unused (one run per task, so the seeds run in parallel).
+
+        Returns:
+            One record per seed with its ``summary``, in seed order.
+
+        Raises:
+            ExperimentError: A run failed.
+        """
+        from sim.params import to_dict
+        from sweeps.runner import run_design
+        from sweeps.store import SweepStore
+
+        params_list, seeds = (list(values) for values in iterables)
+        store = SweepStore(self.scratch / f"evaluation_{len(self.summaries):05d}")
+        report = run_design([to_dict(params_list[0])], seeds, self.executor, store,
+                            chunk_size=1, progress=False)
+        if report.interrupted:
+            raise KeyboardInterrupt
+        if report.failures:
+            first = report.failures[0]
+            raise ExperimentError(f"calibration: the run with seed {first.seed} failed: "
+                                  f"{first.error}")
+        table = store.table("runs").to_pylist()
+        by_seed = {row["seed"]: row for row in table}
+        results = [_Run(int(seed), {m: by_seed[int(seed)][m] for m in SUMMARY_METRICS})
+                   for seed in seeds]
         self.summaries.append([r.summary for r in results])
         print(f"calibration: evaluation {len(self.summaries)} of at most {self.budget + 2}, "
               f"{time.perf_counter() - self.started:.0f} s", file=sys.stderr)
@@ -420,7 +460,8 @@ def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> d
     Args:
         cal: The validated calibration.
         base: Composed parameters (free parameters missing from ``start`` start here).
-        workers: Processes running the seeds of an evaluation (default: all cores).
+        workers: Processes running the seeds of an evaluation (default: all cores);
+            each evaluation runs through :func:`sweeps.runner.run_design`.
 
     Returns:
         The record: method, seeds, screen, free parameters (bounds, start,
@@ -430,6 +471,7 @@ def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> d
     """
     import sim
     from sim.calibration import fit, objective_value, simulated_moments, with_values
+    from sweeps import executors
 
     base = with_values(base, cal.start)
     start = {fp.key: min(max(_value(base, fp.key), fp.lo), fp.hi) for fp in cal.free}
@@ -437,8 +479,9 @@ def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> d
     metrics = [t.metric for t in cal.targets]
     workers = workers or os.cpu_count() or 1
     began = time.perf_counter()
-    pool = ProcessPoolExecutor(min(workers, len(cal.seeds))) if workers > 1 else None
-    recorder = _Recorder(pool, len(candidates) + cal.max_evaluations)
+    pool = executors.local(min(workers, len(cal.seeds))) if workers > 1 else ThreadPoolExecutor(1)
+    scratch = tempfile.TemporaryDirectory(prefix="race-sim-calibration-")
+    recorder = _Recorder(pool, len(candidates) + cal.max_evaluations, Path(scratch.name))
     screened: list[tuple[dict[str, float], float]] = []
     try:
         for values in candidates:
@@ -449,8 +492,8 @@ def fit_calibration(cal: Calibration, base: SimParams, workers: int | None) -> d
         result = fit(with_values(base, powell_start), cal.free, cal.targets, cal.seeds, sim.run,
                      max_evaluations=cal.max_evaluations, executor=recorder)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        pool.shutdown(wait=True, cancel_futures=True)
+        scratch.cleanup()
     history = [("screen", *e) for e in screened] + [("powell", *e) for e in result.history]
     moments = [{m: _mean(runs, m) for m in metrics} for runs in recorder.summaries]
     if len(moments) != len(history):

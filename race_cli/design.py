@@ -22,12 +22,16 @@ their cartesian product. Sampled points are drawn with
 :mod:`scipy.stats.qmc` in the unit cube and scaled to the bounds (integer
 parameters are floored to integers in ``[lo, hi]``).
 
-The command records the sweep in ``SWEEP_DIR/sweep.yaml`` (refusing a
-directory that holds a different sweep), writes one config file per point
-(``SWEEP_DIR/design/design_point/p00000.yaml``, ...), and runs
-``race-sim --multirun +design_point=p00000,p00001,...`` over them, so that job ``i`` is
-point ``i`` and each job's ``.hydra/config.yaml`` holds its parameter values.
-Running the same command again resumes the sweep.
+The command validates everything up front (``--dry-run`` runs the same
+checks and prints the points), records the sweep in ``SWEEP_DIR/sweep.yaml``
+(refusing a directory that holds a different sweep) and runs every (point,
+seed) pair through :func:`sweeps.runner.run_design` on the chosen executor
+(``--executor local|dask|submitit``): results go to the Parquet store of
+:mod:`sweeps.store`, then ``runs.csv``, ``timeseries.csv`` and ``flows.csv``
+are exported for :mod:`analysis`. Running the same command again runs only the
+missing pairs. ``--executor hydra`` keeps the older path: one config file per
+point (``SWEEP_DIR/design/design_point/p00000.yaml``, ...) and ``race-sim
+--multirun +design_point=p00000,...`` with the definition's launcher.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ from race_cli.spec_io import (
 from race_cli.sweep import DESIGN_GROUP, SweepConflict, claim
 
 KINDS = ("grid", "lhs", "sobol")
+#: Executors of the runner (``--executor``); ``hydra`` selects the older multirun path.
+EXECUTORS = ("local", "dask", "submitit")
 DESIGN_DIR = "design"
 #: Most points of one design (grid product, samples, or N (d + 2) for Saltelli).
 MAX_POINTS = 1_000_000
@@ -411,18 +417,23 @@ def _changed(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, 
     return changed
 
 
-def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
-    """Check every point of a design with its base overrides against the parameter schema.
+def point_overrides(defn: Definition, pts: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Return each point's parameter overrides, checked against the parameter schema.
 
     The base config (the definition's overrides and each combination of swept
-    config-group options) is composed with Hydra as a job would compose it; each
-    point's values are then set on it and checked by :func:`sim.params.from_dict`
-    (types, ranges, choices and the rules between parameters). So a value that a
-    job would refuse is refused before anything is recorded or run.
+    config-group options) is composed with Hydra as ``race-sim`` composes it;
+    each point's values are then set on what differs from the defaults and
+    checked by :func:`sim.params.from_dict` (types, ranges, choices and the
+    rules between parameters). So a value that a run would refuse is refused
+    before anything is recorded or run, and the result is what the runner
+    passes to :func:`sim.from_dict`.
 
     Args:
         defn: The definition.
         pts: Its points (:func:`points`).
+
+    Returns:
+        Per point, a nested mapping of overrides (keys left out take their defaults).
 
     Raises:
         DefinitionError: The first offending override or point, naming the key,
@@ -434,38 +445,54 @@ def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
     from sim.params import ParamError, SimParams, from_dict, to_dict
 
     defaults = to_dict(SimParams())
-
     group_index = [defn.params.index(g) for g in defn.groups]
-    by_choice: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
+    bases: dict[tuple[Any, ...], dict[str, Any]] = {}
+    checked: set[tuple[Any, ...]] = set()
+    result = []
     for index, point in enumerate(pts):
         choice = tuple(point[i] for i in group_index)
-        by_choice.setdefault(choice, {}).setdefault(tuple(point), index)
-    for choice, distinct in by_choice.items():
-        chosen = [f"{g}={v}" for g, v in zip(defn.groups, choice, strict=True)]
-        base, _ = split_cli_keys(compose_model([*defn.overrides, *chosen,
-                                                f"seed={defn.seed}"]))
-        where = f" with {', '.join(chosen)}" if chosen else ""
-        try:
-            from_dict(base)
-        except ParamError as exc:
-            raise DefinitionError(f"overrides{where}: {exc}") from None
-        # Keys left out take their defaults in from_dict, so checking only what differs
-        # from the defaults checks the same parameters, and skips unchanged sections.
-        changed = _changed(base, defaults)
-        for point, index in distinct.items():
-            data = copy.deepcopy(changed)
-            for key, value in zip(defn.params, point, strict=True):
-                if key in defn.groups:
-                    continue
-                *parents, leaf = key.split(".")
-                node = data
-                for part in parents:
-                    node = node.setdefault(part, {})
-                node[leaf] = value
+        if choice not in bases:
+            chosen = [f"{g}={v}" for g, v in zip(defn.groups, choice, strict=True)]
+            base, _ = split_cli_keys(compose_model([*defn.overrides, *chosen,
+                                                    f"seed={defn.seed}"]))
+            try:
+                from_dict(base)
+            except ParamError as exc:
+                where = f" with {', '.join(chosen)}" if chosen else ""
+                raise DefinitionError(f"overrides{where}: {exc}") from None
+            # Keys left out take their defaults in from_dict, so keeping only what differs
+            # from the defaults runs the same parameters with smaller points.
+            bases[choice] = _changed(base, defaults)
+        data = copy.deepcopy(bases[choice])
+        for key, value in zip(defn.params, point, strict=True):
+            if key in defn.groups:
+                continue
+            *parents, leaf = key.split(".")
+            node = data
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        if tuple(point) not in checked:
             try:
                 from_dict(data)
             except ParamError as exc:
                 raise DefinitionError(f"params (point {index}): {exc}") from None
+            checked.add(tuple(point))
+        result.append(data)
+    return result
+
+
+def check_points(defn: Definition, pts: Sequence[Sequence[Any]]) -> None:
+    """Check every point of a design with its base overrides (see :func:`point_overrides`).
+
+    Args:
+        defn: The definition.
+        pts: Its points (:func:`points`).
+
+    Raises:
+        DefinitionError: The first offending override or point.
+    """
+    point_overrides(defn, pts)
 
 
 def unit_sample(kind: str, dims: int, samples: int, seed: int, saltelli: bool = False) -> Any:
@@ -649,21 +676,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: that of the multirun, 2 for an invalid definition or a
-        directory holding a different sweep.
+        Exit status: 0 when every run finished, 1 when some failed (listed in
+        ``failures.json``), 2 for an invalid definition, a directory holding a
+        different sweep or a locked directory, 130 when interrupted.
     """
     parser = argparse.ArgumentParser(
         prog="race-sim-sweep",
         description="Run a sweep (grid, Latin hypercube or Sobol design) defined in a YAML file "
-                    "as a resumable race-sim multirun. See docs/cli.md, 'Running sweeps'.",
+                    "through the sweeps runner (resumable; results in a Parquet store). See "
+                    "docs/cli.md, 'Running sweeps'.",
     )
     parser.add_argument("definition", type=Path, help="sweep definition (YAML)")
     parser.add_argument("overrides", nargs="*",
-                        help="extra key=value overrides for every job; hydra.sweep.dir=DIR sets "
-                             "the directory, hydra/launcher=NAME the launcher")
+                        help="extra key=value overrides for every run; hydra.sweep.dir=DIR sets "
+                             "the directory, hydra/launcher=NAME the launcher of --executor hydra")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the points and the race-sim command, run nothing")
+    parser.add_argument("--executor", choices=[*EXECUTORS, "hydra"], default="local",
+                        help="where the runs go: local processes (default), a Dask cluster, "
+                             "SLURM job arrays through submitit, or the older Hydra multirun "
+                             "(one job folder per point, the definition's launcher)")
+    parser.add_argument("--workers", type=_positive, default=None,
+                        help="runs at once: local processes, Dask LocalCluster workers or "
+                             "SLURM array elements (default: all cores; submitit: 64)")
+    parser.add_argument("--chunk-size", type=_positive, default=None,
+                        help="(point, seed) runs per task (default: about 8 tasks per worker, "
+                             "at most 500 runs)")
+    parser.add_argument("--max-array-size", type=_positive, default=1000,
+                        help="submitit: most tasks per SLURM job array (default 1000)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="dask: address of a running scheduler (default: a LocalCluster)")
+    parser.add_argument("--slurm", action="append", default=[], type=_slurm_option,
+                        metavar="KEY=VALUE",
+                        help="submitit: a parameter of submitit's AutoExecutor, e.g. "
+                             "slurm_partition=cpu, timeout_min=120, mem_gb=2, "
+                             "'slurm_setup=[\"module load python\"]' (VALUE is read as YAML)")
     args = parser.parse_intermixed_args(argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        print("interrupted; rerun to resume", file=sys.stderr)
+        return 130
+
+
+def _positive(text: str) -> int:
+    """Parse a positive integer command-line value."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 1")
+    return value
+
+
+def _slurm_option(text: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` of ``--slurm`` (VALUE read as YAML: numbers, lists, strings)."""
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE, e.g. timeout_min=120")
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"{text!r}: VALUE is not valid YAML") from None
+
+
+def _main(args: argparse.Namespace) -> int:
+    """Validate the definition, then print it (``--dry-run``) or run it."""
     try:
         data = load_yaml(args.definition)
     except SpecError as exc:
@@ -672,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         defn = parse_definition(data, args.overrides, default_name=args.definition.stem)
         pts = points(defn)
-        check_points(defn, pts)
+        overrides = point_overrides(defn, pts)
     except DefinitionError as exc:
         print(f"error: {args.definition}: {one_line(exc)}", file=sys.stderr)
         return 2
@@ -683,11 +764,120 @@ def main(argv: Sequence[str] | None = None) -> int:
         search_dir = defn.sweep_dir / DESIGN_DIR
         print(" ".join(multirun_command(defn, search_dir, len(pts))))
         return 0
-    return run_definition(defn, pts)
+    if args.executor == "hydra":
+        return run_definition(defn, pts)
+    return run_with_runner(defn, pts, overrides, args.executor, workers=args.workers,
+                           chunk_size=args.chunk_size, max_array_size=args.max_array_size,
+                           scheduler=args.scheduler, slurm=dict(args.slurm))
+
+
+def make_executor(name: str, sweep_dir: Path, workers: int | None = None,
+                  max_array_size: int = 1000, scheduler: str | None = None,
+                  slurm: Mapping[str, Any] | None = None) -> Any:
+    """Return the executor of ``--executor NAME`` (see :mod:`sweeps.executors`).
+
+    Args:
+        name: ``local``, ``dask`` or ``submitit``.
+        sweep_dir: The sweep directory (submitit's job files go to ``SWEEP_DIR/submitit``).
+        workers: Runs at once.
+        max_array_size: Most tasks per SLURM job array.
+        scheduler: Address of a Dask scheduler.
+        slurm: Parameters of submitit's ``AutoExecutor.update_parameters``.
+
+    Returns:
+        The executor.
+    """
+    from sweeps import executors
+
+    if name == "submitit":
+        return executors.submitit(sweep_dir / "submitit", max_array_size=max_array_size,
+                                  workers=workers or 64, **dict(slurm or {}))
+    if name == "dask":
+        return executors.dask(workers=workers, address=scheduler)
+    return executors.local(workers)
+
+
+def run_with_runner(defn: Definition, pts: list[list[Any]], overrides: list[dict[str, Any]],
+                    executor: str, workers: int | None = None, chunk_size: int | None = None,
+                    max_array_size: int = 1000, scheduler: str | None = None,
+                    slurm: Mapping[str, Any] | None = None) -> int:
+    """Record the sweep and run (or resume) it through :func:`sweeps.runner.run_design`.
+
+    Holds the directory's lock, records ``sweep.yaml`` (refusing a different
+    sweep), runs the missing (point, seed) pairs, writes the Parquet aggregate,
+    ``failures.json`` and the CSV tables that :mod:`analysis` reads.
+
+    Args:
+        defn: The validated definition.
+        pts: Its design points, in point order.
+        overrides: Per point, the parameter overrides (:func:`point_overrides`).
+        executor: ``local``, ``dask`` or ``submitit``.
+        workers: Runs at once.
+        chunk_size: Runs per task.
+        max_array_size: Most tasks per SLURM job array.
+        scheduler: Address of a Dask scheduler.
+        slurm: Parameters of submitit's ``AutoExecutor`` (``--slurm``).
+
+    Returns:
+        0 when every run finished, 1 when some failed, 2 when the directory
+        holds another sweep or is locked, 130 when interrupted.
+    """
+    import sim
+    from race_cli.sweep import job_dirs
+    from sweeps.runner import run_design
+    from sweeps.store import FAILURES_JSON, StoreError, SweepStore
+
+    seeds = sim.replicate_seeds(defn.seed, defn.replicates)
+    store = SweepStore(defn.sweep_dir)
+    try:
+        with store.locked():
+            if job_dirs(defn.sweep_dir):
+                raise StoreError(f"{defn.sweep_dir} holds job folders of a Hydra multirun; "
+                                 "resume it with --executor hydra or choose another directory")
+            try:
+                pool = make_executor(executor, defn.sweep_dir, workers, max_array_size,
+                                     scheduler, slurm)
+            except (ValueError, TypeError, OSError) as exc:
+                print(f"error: --executor {executor}: {one_line(exc)}", file=sys.stderr)
+                return 2
+            try:
+                claim(defn.sweep_dir, sweep_record(defn, pts), ignore=("config_sha256",))
+            except SweepConflict:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            try:
+                report = run_design(overrides, seeds, pool, store, chunk_size,
+                                    progress=sys.stderr.isatty(), params=defn.params,
+                                    labels=pts)
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+            if report.interrupted:
+                print("interrupted; rerun to resume", file=sys.stderr)
+                return 130
+            store.export_csv()
+    except (SweepConflict, StoreError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    print(f"[sweep] {report.total} runs: {report.skipped} already finished, {report.done} run "
+          f"now, {report.failed} failed, {report.seconds:.1f} s -> {defn.sweep_dir}")
+    if report.failures:
+        shown = "\n".join(f"  point {f.point} seed {f.seed}: {f.error}"
+                           for f in report.failures[:10])
+        more = f"\n  ... {report.failed - 10} more" if report.failed > 10 else ""
+        print(f"error: {report.failed} of {report.total} runs failed (all listed in "
+              f"{defn.sweep_dir / FAILURES_JSON}; the others' results are kept):\n{shown}{more}"
+              "\nRe-run the same command to retry only these runs.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_definition(defn: Definition, pts: list[list[Any]]) -> int:
-    """Claim the sweep directory, write the points and run (or resume) the multirun.
+    """Claim the sweep directory, write the points and run (or resume) the Hydra multirun.
+
+    This is ``--executor hydra``: one job folder per point through the
+    definition's Hydra launcher. The point names go on the command line, so
+    very large designs (about 18,700 points and more) exceed the operating
+    system's argument-length limit; use the runner for those.
 
     Args:
         defn: The validated definition.

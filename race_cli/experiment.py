@@ -417,31 +417,45 @@ def claim(out: Path, spec: Mapping[str, Any]) -> None:
 
 
 def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
-              launcher: Sequence[str] = ()) -> Any:
-    """Run (or resume) the experiment's sweep into ``out`` and aggregate it.
+              launcher: Sequence[str] = (), workers: int | None = None) -> Any:
+    """Run (or resume) the experiment's sweep into ``out`` and load it.
+
+    Without a launcher choice the sweep runs through the sweeps runner on local
+    processes (:func:`race_cli.design.run_with_runner`); a ``hydra/launcher=...``
+    choice on the command line runs it as a Hydra multirun with that launcher.
 
     Args:
         spec: The resolved spec.
         out: Output folder (the sweep directory).
         fitted: Parameter values fitted by a calibration (added as overrides).
         launcher: The user's launcher choice and settings (:func:`split_extra`).
+        workers: Local processes of the runner (default: all cores).
 
     Returns:
         The loaded sweep (:class:`analysis.load.Sweep`).
 
     Raises:
-        ExperimentError: The multirun failed.
+        ExperimentError: Some runs failed, or the directory is in use.
     """
     from analysis.aggregate import aggregate
     from analysis.load import load_sweep
-    from race_cli.design import points, run_definition
+    from race_cli.design import point_overrides, points, run_definition, run_with_runner
 
     defn = _definition(spec, out, fitted, launcher)
-    status = run_definition(defn, points(defn))
-    if status != 0:
-        raise SweepFailed(f"the sweep exited with status {status}; see the job folders "
+    pts = points(defn)
+    if launcher:
+        status = run_definition(defn, pts)
+        if status != 0:
+            raise SweepFailed(f"the sweep exited with status {status}; see the job folders "
                               f"in {out} (rerunning resumes it)")
-    aggregate(out)
+        aggregate(out)
+        return load_sweep(out)
+    status = run_with_runner(defn, pts, point_overrides(defn, pts), "local", workers=workers)
+    if status == 130:
+        raise KeyboardInterrupt
+    if status != 0:
+        raise SweepFailed(f"the sweep exited with status {status}; failed runs are listed in "
+                          f"{out / 'failures.json'} (rerunning resumes it)")
     return load_sweep(out)
 
 
@@ -494,7 +508,7 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
     else:
         from analysis.report import build_report
 
-        sweep = run_sweep(spec, out, fitted, launcher)
+        sweep = run_sweep(spec, out, fitted, launcher, workers)
         n_resamples = int(analysis.get("n_resamples", 4999))
         report = build_report(sweep, out / "report", metrics=analysis.get("metrics"),
                               baseline=analysis.get("baseline"), n_resamples=n_resamples)
@@ -657,7 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         Exit status: 0 on success, 2 for an invalid experiment or output folder,
-        1 when the sweep fails.
+        1 when the sweep fails, 130 when interrupted (Ctrl-C).
     """
     parser = argparse.ArgumentParser(
         prog="race-experiment",
@@ -703,6 +717,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun to resume", file=sys.stderr)
+        return 130
     print(f"findings: {out / 'findings.md'}")
     print(f"report: {report}")
     return 0

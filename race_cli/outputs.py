@@ -18,59 +18,50 @@ Every file is written to a temporary file in the same directory and moved into
 place with :func:`os.replace`, so a reader never sees a partial file. Numbers
 are written with full precision (``repr``), so identical runs give identical
 bytes; undefined values (``None``, NaN) are empty CSV cells and JSON ``null``.
+The file names, headers, atomic writers and provenance record are defined in
+:mod:`sweeps.store` (the one owner of the file contract) and re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import functools
-import gzip
 import io
-import json
-import math
-import os
-import platform
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.results import SUMMARY_METRICS, TIMESERIES_METRICS
+from sweeps.store import (
+    DONE_JSON,
+    ERROR_JSON,
+    FLOWS_CSV,
+    FLOWS_HEADER,
+    JOB_FLOWS_CSV_GZ,
+    JOB_FLOWS_HEADER,
+    JOB_SUMMARY_CSV,
+    JOB_SUMMARY_HEADER,
+    JOB_TIMESERIES_CSV_GZ,
+    JOB_TIMESERIES_HEADER,
+    MONEY_FLOWS_CSV,
+    MONEY_FLOWS_HEADER,
+    OVERVIEW_PNG,
+    PROVENANCE_JSON,
+    SUMMARY_JSON,
+    TIMESERIES_CSV,
+    TIMESERIES_HEADER,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    atomic_writer,
+    cell,
+    csv_text,
+    environment,
+    gzip_bytes,
+    json_value,
+)
 
 if TYPE_CHECKING:
     from sim.results import Results
-
-SUMMARY_JSON = "summary.json"
-TIMESERIES_CSV = "timeseries.csv"
-FLOWS_CSV = "flows.csv"
-MONEY_FLOWS_CSV = "money_flows.csv"
-PROVENANCE_JSON = "provenance.json"
-OVERVIEW_PNG = "overview.png"
-
-JOB_SUMMARY_CSV = "summary.csv"
-JOB_TIMESERIES_CSV_GZ = "timeseries.csv.gz"
-JOB_FLOWS_CSV_GZ = "flows.csv.gz"
-DONE_JSON = "done.json"
-ERROR_JSON = "error.json"
-
-#: Column headers of the files above.
-TIMESERIES_HEADER: tuple[str, ...] = ("step", *TIMESERIES_METRICS)
-FLOWS_HEADER: tuple[str, ...] = ("year", "from_kind", "to_kind", "moves")
-MONEY_FLOWS_HEADER: tuple[str, ...] = ("year", "account", "inflow_usd", "outflow_usd")
-JOB_SUMMARY_HEADER: tuple[str, ...] = ("replicate", "seed", *SUMMARY_METRICS)
-JOB_TIMESERIES_HEADER: tuple[str, ...] = ("seed", *TIMESERIES_HEADER)
-JOB_FLOWS_HEADER: tuple[str, ...] = ("seed", *FLOWS_HEADER)
-
-#: Distributions whose versions go into provenance.json.
-PACKAGES: tuple[str, ...] = (
-    "race-sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "hydra-core", "omegaconf",
-    "hydra-joblib-launcher", "hydra-submitit-launcher", "joblib", "submitit",
-)
 
 #: Headline outcomes printed after a run: (summary metric, label, unit).
 HEADLINES: tuple[tuple[str, str, str], ...] = (
@@ -91,93 +82,6 @@ HEADLINES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _temp_path(path: Path) -> Path:
-    """Return an unused temporary file name next to ``path`` (unique per process and call)."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | Path, binary: bool = False) -> Iterator[Any]:
-    """Open a file for writing that appears at ``path`` only when the block succeeds.
-
-    The data go to a temporary file in the same directory, are flushed to disk
-    and renamed into place; on any exception the temporary file is removed and
-    ``path`` is left untouched.
-
-    Args:
-        path: Destination file; its directory must exist.
-        binary: Open in binary mode instead of UTF-8 text.
-
-    Yields:
-        A handle on the temporary file.
-    """
-    path = Path(path)
-    tmp = _temp_path(path)
-    mode = {"mode": "xb"} if binary else {"mode": "x", "encoding": "utf-8", "newline": ""}
-    try:
-        with open(tmp, **mode) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path, binary=True) as handle:
-        handle.write(data)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | Path, data: Any) -> None:
-    """Write ``data`` as indented JSON atomically; NaN and inf are not allowed (use ``None``)."""
-    atomic_write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
-
-
-def gzip_bytes(text: str) -> bytes:
-    """Compress ``text`` with gzip, without timestamp or file name (same text, same bytes)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as handle:
-        handle.write(text.encode("utf-8"))
-    return buffer.getvalue()
-
-
-def json_value(value: Any) -> Any:
-    """Convert a metric value to a JSON value: numpy scalars to Python, NaN/inf/None to ``None``."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, bool | int | str):
-        return value
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def cell(value: Any) -> str:
-    """Format one CSV cell: full-precision numbers, empty for ``None`` or NaN."""
-    value = json_value(value)
-    if value is None:
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Return a CSV document (Unix line ends) with a header line and formatted rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
-
-
 def timeseries_rows(results: Results, prefix: Sequence[Any] = ()) -> list[list[Any]]:
     """Return one row per month: ``prefix``, the step and every time-series metric.
 
@@ -196,53 +100,6 @@ def timeseries_rows(results: Results, prefix: Sequence[Any] = ()) -> list[list[A
 def summary_values(results: Results) -> list[Any]:
     """Return the summary metrics of a run in :data:`SUMMARY_METRICS` order (JSON values)."""
     return [json_value(results.summary.get(name)) for name in SUMMARY_METRICS]
-
-
-@functools.cache
-def _git_revision(root: Path) -> dict[str, Any] | None:
-    """Return the git commit and dirty flag of ``root`` if it is a git checkout, else ``None``."""
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                                  text=True, timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    top = git("rev-parse", "--show-toplevel")
-    if top is None or Path(top).resolve() != root.resolve():
-        return None
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    if commit is None:
-        return None
-    return {"commit": commit, "dirty": bool(status)}
-
-
-@functools.cache
-def environment() -> dict[str, Any]:
-    """Return package versions, the git revision of the code and the Python version.
-
-    The git revision is that of the checkout holding the ``race_cli`` package
-    (``None`` when the package is installed outside a git checkout).
-
-    Returns:
-        ``{"packages": {name: version or None}, "git": {...} or None, "python": ...,
-        "platform": ...}``.
-    """
-    packages = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
-    return {
-        "packages": packages,
-        "git": _git_revision(Path(__file__).resolve().parent.parent),
-        "python": sys.version.split()[0],
-        "python_implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-    }
 
 
 def provenance(seeds: Sequence[int], config: Mapping[str, Any],

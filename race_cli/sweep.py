@@ -34,11 +34,18 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from race_cli.outputs import DONE_JSON, ERROR_JSON, atomic_write_json, atomic_write_text
+from sweeps.store import (
+    DONE_JSON,
+    ERROR_JSON,
+    SWEEP_YAML,
+    atomic_write_json,
+    atomic_write_text,
+    job_dirs,
+    load_record,
+)
 
 log = logging.getLogger(__name__)
 
-SWEEP_YAML = "sweep.yaml"
 SWEEP_PROVENANCE_JSON = "provenance.json"
 #: Config group holding the points of a sampled design (written by ``race-sim-sweep``).
 DESIGN_GROUP = "design_point"
@@ -64,21 +71,6 @@ def _exit(message: str, status: int) -> None:
     raise SystemExit(status)
 
 
-def load_record(sweep_dir: Path) -> dict[str, Any] | None:
-    """Return the contents of ``sweep_dir/sweep.yaml``, or ``None`` when there is none.
-
-    Args:
-        sweep_dir: The sweep directory.
-
-    Returns:
-        The record as plain Python containers.
-    """
-    path = sweep_dir / SWEEP_YAML
-    if not path.is_file():
-        return None
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-
-
 def _dump(record: Mapping[str, Any]) -> str:
     """Return the YAML text of a record (keys in insertion order)."""
     return OmegaConf.to_yaml(OmegaConf.create(dict(record)))
@@ -95,14 +87,6 @@ def identity(record: Mapping[str, Any]) -> dict[str, Any]:
     """
     kept = {k: v for k, v in record.items() if k not in NOT_IDENTITY}
     return OmegaConf.to_container(OmegaConf.create(_dump(kept)), resolve=False)
-
-
-def job_dirs(sweep_dir: Path) -> list[Path]:
-    """Return the job folders of a sweep (numeric names), in job order."""
-    if not sweep_dir.is_dir():
-        return []
-    return sorted((p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()),
-                  key=lambda p: int(p.name))
 
 
 def _differences(old: Any, new: Any, path: str = "") -> list[str]:
@@ -150,7 +134,7 @@ def claim(sweep_dir: Path, record: Mapping[str, Any],
         SweepConflict: The directory holds a different sweep, or job folders
             without a ``sweep.yaml``.
     """
-    from race_cli.outputs import environment
+    from sweeps.store import environment
 
     existing = load_record(sweep_dir)
     if existing is None:

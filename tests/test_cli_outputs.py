@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from race_cli import outputs
+from sweeps import store
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,7 @@ def test_gzip_is_deterministic_and_round_trips():
 
 
 def test_git_revision_is_none_outside_a_git_checkout(tmp_path):
-    assert outputs._git_revision(Path(tmp_path)) is None
+    assert store._git_revision(Path(tmp_path)) is None
     env = outputs.environment()
     assert env["python"].count(".") == 2
-    assert set(outputs.PACKAGES) == set(env["packages"])
+    assert set(store.PACKAGES) == set(env["packages"])

@@ -301,7 +301,12 @@ def test_documented_sweep_example_validates_with_documented_command_lines(doc, s
              "hydra.launcher.account=myproject", "hydra.launcher.timeout_min=120",
              "hydra.launcher.array_parallelism=100",
              'hydra.launcher.setup=["module load python/3.11","source ~/venvs/race/bin/activate"]']
-    for args in ([], ["steps=60", "hydra.sweep.dir=multirun/lhs_60"], slurm):
+    runner_slurm = ["--executor", "submitit", "--workers", "100", "--max-array-size", "1000",
+                    "--chunk-size", "20", "--slurm", "slurm_partition=cpu",
+                    "--slurm", "timeout_min=120", "--slurm", "mem_gb=2",
+                    "--slurm", 'slurm_setup=["module load python/3.11", "source x"]']
+    dask = ["--executor", "dask", "--scheduler", "tcp://10.0.0.5:8786"]
+    for args in ([], ["steps=60", "hydra.sweep.dir=multirun/lhs_60"], slurm, runner_slurm, dask):
         status, out, err, _ = sweep_cli(text, "--dry-run", *args)
         assert status == 0, err
         command = out.strip().splitlines()[-1]

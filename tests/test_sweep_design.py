@@ -4,8 +4,10 @@ one end-to-end design sweep."""
 from __future__ import annotations
 
 import csv
-import shutil
+import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from race_cli.design import DefinitionError, parse_definition, points
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LHS = {
     "name": "lhs8",
@@ -97,9 +101,10 @@ def test_invalid_definitions_are_rejected_with_the_field_named(change, message):
 
 
 def race_sim_sweep(definition: Path, *args: str) -> subprocess.CompletedProcess:
-    path = shutil.which("race-sim-sweep")
-    assert path is not None, "the race-sim-sweep console script is not installed"
-    return subprocess.run([path, str(definition), *args], cwd=definition.parent,
+    """Run ``race-sim-sweep`` from this checkout (python -m), in the definition's folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "race_cli.design", str(definition),
+                           "--workers", "2", *args], cwd=definition.parent, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -115,24 +120,28 @@ def test_design_sweep_end_to_end_resumes_and_refuses_another_design(tmp_path):
     expected = points(parse_definition(spec, cwd=tmp_path))
     assert record["design"]["points"] == expected
     assert record["design"]["seed"] == 5 and record["design"]["kind"] == "lhs"
-    assert record["config_sha256"]
     with open(sweep_dir / "runs.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 6
+    assert [(int(r["job"]), int(r["seed"])) for r in rows] == [
+        (j, s) for j in range(3) for s in (20151, 20152)]
     for row in rows:
         point = expected[int(row["job"])]
         assert float(row["downstream.partner_share"]) == point[0]
         assert float(row["partnership.deal_size_valuation_share"]) == point[1]
         assert int(row["scenario.n_labs"]) == point[2]
-    job_config = OmegaConf.load(sweep_dir / "2" / ".hydra" / "config.yaml")
-    assert job_config.downstream.partner_share == expected[2][0]
-    assert job_config.scenario.n_labs == expected[2][2]
+    # each point ran with its values on top of the small scenario (manifest = what ran)
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert manifest["points"][2]["downstream"]["partner_share"] == expected[2][0]
+    assert manifest["points"][2]["scenario"]["n_labs"] == expected[2][2]
+    assert manifest["points"][2]["scenario"]["n_researchers"] == 400
+    assert manifest["points"][2]["steps"] == 2
 
-    done = (sweep_dir / "0" / "done.json").read_bytes()
+    runs = (sweep_dir / "runs.parquet").read_bytes()
     again = race_sim_sweep(definition)
     assert again.returncode == 0, again.stderr
-    assert "3 already finished" in again.stdout + again.stderr
-    assert (sweep_dir / "0" / "done.json").read_bytes() == done
+    assert "6 already finished, 0 run now" in again.stdout
+    assert (sweep_dir / "runs.parquet").read_bytes() == runs
 
     spec["design"]["seed"] = 6
     definition.write_text(OmegaConf.to_yaml(spec))

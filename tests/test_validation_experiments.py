@@ -231,9 +231,10 @@ def test_armstrong_section_rejects_bad_options(abs_run, tmp_path):
 def test_armstrong_section_rejects_points_outside_the_limiting_case(abs_run, tmp_path):
     copy_dir = tmp_path / "sweep"
     shutil.copytree(abs_run, copy_dir)
-    provenance = copy_dir / "0" / "provenance.json"
-    record = json.loads(provenance.read_text(encoding="utf-8"))
-    record["config"]["safety"]["mode"] = "heuristic"
-    provenance.write_text(json.dumps(record), encoding="utf-8")
+    # the runner records each point's parameters in the store's manifest
+    manifest = copy_dir / "manifest.json"
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    record["points"][0].setdefault("safety", {})["mode"] = "heuristic"
+    manifest.write_text(json.dumps(record), encoding="utf-8")
     with pytest.raises(SweepError, match=r"job 0 has safety\.mode='heuristic'"):
         armstrong_section(load_sweep(copy_dir), tmp_path, {})
