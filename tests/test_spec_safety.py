@@ -296,7 +296,7 @@ def _yaml_block(doc: Path, marker: str) -> str:
 
 @pytest.mark.parametrize("doc", ["README.md", "docs/cli.md"])
 def test_documented_sweep_example_validates_with_documented_command_lines(doc, sweep_cli):
-    text = _yaml_block(ROOT / doc, "# sweeps/partner_lhs.yaml")
+    text = _yaml_block(ROOT / doc, "# designs/partner_lhs.yaml")
     slurm = ["hydra/launcher=slurm", "hydra.launcher.partition=cpu",
              "hydra.launcher.account=myproject", "hydra.launcher.timeout_min=120",
              "hydra.launcher.array_parallelism=100",
