@@ -77,31 +77,32 @@ class Ledger:
             return
         if not src_a.shape == dst_a.shape == amt.shape:
             shape = np.broadcast_shapes(src_a.shape, dst_a.shape, amt.shape)
-            amt = np.broadcast_to(amt, shape)
+            amt = np.full(shape, float(amt)) if amt.ndim == 0 else np.broadcast_to(amt, shape)
         amt = amt.ravel()
         if amt.size == 0:
             return
         if not (amt.min() >= 0.0 and amt.max() < np.inf):
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
-        self._post(src_a, amt, -1.0)
-        self._post(dst_a, amt, 1.0)
-        self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + amt.sum()
+        total = amt.sum()
+        self._post(src_a, amt, total, -1.0)
+        self._post(dst_a, amt, total, 1.0)
+        self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + total
 
-    def _post(self, ids: np.ndarray, amt: np.ndarray, sign: float) -> None:
+    def _post(self, ids: np.ndarray, amt: np.ndarray, total: float, sign: float) -> None:
         """Book ``sign * amt`` on accounts ``ids`` (one id, or one per amount).
 
         Amounts to the same account are summed first (in order), then booked,
-        so the result does not depend on how a transfer is split.
+        so the result does not depend on how a transfer is split; ``total`` is
+        ``amt.sum()``.
         """
         flow = self.outflow_usd if sign < 0 else self.inflow_usd
         if ids.ndim == 0:
-            total = float(amt.sum())
             one = int(ids)
             if one >= 0:
-                self.cash_usd[one] += sign * total
-                flow[one] += total
+                self.cash_usd[one] += sign * float(total)
+                flow[one] += float(total)
             else:
-                self._book_external(-one - 1, sign, total)
+                self._book_external(-one - 1, sign, float(total))
             return
         ids = ids.astype(np.int64, copy=False).ravel()
         if ids.size != amt.size:
