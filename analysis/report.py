@@ -368,6 +368,7 @@ class Progress:
     def close(self) -> None:
         """Remove the bar and print the total time."""
         if self._bar is not None:
+            self._bar.refresh()
             self._bar.close()
             self._bar = None
         if self.enabled:
