@@ -27,7 +27,13 @@ import pandas as pd
 
 from analysis.errors import SweepError
 from analysis.load import Sweep, display_labels, resolve_baseline, start_year
-from analysis.metrics_info import axis_label, format_number, format_param_value, param_words
+from analysis.metrics_info import (
+    axis_label,
+    format_number,
+    format_param_value,
+    metric_info,
+    param_words,
+)
 
 #: Extra analyses an experiment can request by name (``analysis.extras``):
 #: name -> ``module:function`` with signature ``(sweep, out_dir, options) -> Section``.
@@ -87,6 +93,8 @@ class Effect:
         p_holm: Two-sided Wilcoxon signed-rank p-value, Holm-adjusted over the
             distinct points compared with the baseline (``None`` when the point
             duplicates the baseline: nothing to test).
+        relative: The effect as a share of the baseline's mean magnitude
+            (``None`` when that mean is 0).
     """
 
     metric: str
@@ -99,6 +107,7 @@ class Effect:
     n_higher: int
     n_lower: int
     p_holm: float | None
+    relative: float | None = None
 
     @property
     def excludes_zero(self) -> bool:
@@ -129,7 +138,7 @@ class Effect:
                 "effect": self.effect, "effect_ci_low": self.ci_low,
                 "effect_ci_high": self.ci_high, "n_pairs": self.n_pairs,
                 "n_higher": self.n_higher, "n_lower": self.n_lower, "share_higher": share,
-                "p_holm": self.p_holm}
+                "rel_effect": self.relative, "p_holm": self.p_holm}
 
 
 @dataclass(frozen=True)
@@ -268,14 +277,15 @@ def contrast_findings(
                       "n_higher": int((diff > 0).sum()), "n_lower": int((diff < 0).sum())}
             if group[job] == root:
                 rows[metric] = Effect(**common, effect=0.0, ci_low=0.0, ci_high=0.0,
-                                      p_holm=None)
+                                      p_holm=None, relative=0.0)
                 continue
             row = effects[(effects["metric"] == metric)
                           & (effects["job"] == group[job])].iloc[0]
             rows[metric] = Effect(**common, effect=_float(row["effect"]),
                                   ci_low=_float(row["effect_ci_low"]),
                                   ci_high=_float(row["effect_ci_high"]),
-                                  p_holm=_float(row["p_holm"]))
+                                  p_holm=_float(row["p_holm"]),
+                                  relative=_float(row["rel_effect"]))
         found.append(Contrast(label, job, labels[job], rows))
     notes = []
     floor = holm_floor_note(len(sweep.seeds), len(distinct)) if shown else ""
@@ -310,6 +320,19 @@ def _signed(value: float | None) -> str:
     return f"+{text}" if value > 0 else text
 
 
+def _relative(effect: Effect) -> str:
+    """Format the effect relative to the baseline mean, ``(+3.5%)``.
+
+    Empty when undefined, and for levels on a logarithmic scale (``log10 ...``
+    units), whose zero is arbitrary: a percentage of them means nothing.
+    """
+    if effect.relative is None or "log10" in metric_info(effect.metric).unit:
+        return ""
+    percent = 100.0 * effect.relative
+    text = format_number(percent, 2)
+    return f"({'+' if percent > 0 else ''}{text}%)"
+
+
 def _interval(effect: Effect) -> str:
     """Format the 95% interval of an effect, ``[low, high]``."""
     if effect.ci_low is None or effect.ci_high is None:
@@ -332,7 +355,8 @@ def findings_cells(findings: Findings) -> tuple[list[str], list[list[tuple[str, 
         ``(header, rows)``: the header names the outcome, the baseline median
         and each contrast; each row has the metric's label with its unit, the
         baseline median, and per contrast the tuple ``(effect, interval,
-        seeds agreeing, p-value)``; cells are tuples of strings.
+        seeds agreeing, p-value)`` where the effect carries its size relative to
+        the baseline mean (``"-0.038 (-3.5%)"``); cells are tuples of strings.
     """
     header = ["outcome", "baseline median", *(c.label for c in findings.contrasts)]
     rows = []
@@ -343,7 +367,8 @@ def findings_cells(findings: Findings) -> tuple[list[str], list[list[tuple[str, 
         row: list[tuple[str, ...]] = [(axis_label(metric),), (base,)]
         for contrast in findings.contrasts:
             e = contrast.effects[metric]
-            row.append((_signed(e.effect), _interval(e), e.agreement(), _p_text(e)))
+            effect = f"{_signed(e.effect)} {_relative(e)}".rstrip()
+            row.append((effect, _interval(e), e.agreement(), _p_text(e)))
         rows.append(row)
     return header, rows
 
@@ -352,12 +377,13 @@ def _preamble(findings: Findings) -> str:
     """Return the sentences that define the table (baseline, seeds, what a cell holds)."""
     seeds = findings.seeds
     n = len(seeds)
-    return (f"Against the baseline, {findings.baseline_point} (job {findings.baseline}), on "
-            f"the same {n} seeds ({seeds[0]}-{seeds[-1]}). Each cell: effect (mean per-seed "
-            "difference, contrast - baseline, in the outcome's units) [95% bootstrap "
-            f"interval]; seeds out of {n} that move in its direction; Wilcoxon signed-rank "
-            f"p, Holm-adjusted over the {findings.n_compared} distinct points compared with "
-            "the baseline. Bold: the interval excludes 0.")
+    return (f"Against the baseline ({findings.baseline_point}, job {findings.baseline}) on "
+            f"the same {n} seeds ({seeds[0]}-{seeds[-1]}). Each cell: effect = mean per-seed "
+            "difference in the outcome's units (relative to the baseline mean; not for "
+            "log-scale levels) [95% bootstrap interval]; seeds out of "
+            f"{n} moving that way; Wilcoxon signed-rank p, Holm-adjusted over the "
+            f"{findings.n_compared} distinct points compared. Bold: the interval excludes 0 "
+            "(not adjusted for multiple comparisons).")
 
 
 def findings_markdown(findings: Findings) -> str:

@@ -122,7 +122,7 @@ header h2 { margin: 0.8em 0 0.2em; }
 .design, .lead { margin: 0.3em 0; }
 .sub { color: #555; font-size: 0.9em; }
 .scroll { overflow-x: auto; max-width: 100%; }
-table.findings { font-size: 0.9em; margin-top: 0.3em; }
+table.findings { font-size: 0.82em; margin-top: 0.3em; }
 table.findings td, table.findings th { text-align: left; vertical-align: top; }
 .keyfigs { display: grid; grid-template-columns: repeat(auto-fit, minmax(26em, 1fr));
            gap: 0 1.5em; }
@@ -638,7 +638,7 @@ def _key_figures(
     lever = param_words(key.lever, names[key.lever])
     held = [p for p in sweep.params if p not in (key.lever, key.by)]
     base = sweep.points.set_index("job").loc[baseline]
-    held_text = "; ".join(f"{param_words(p, names[p])} held at "
+    held_text = "; ".join(f"{param_words(p, names[p])} at "
                           f"{format_param_value(p, base[p])}" for p in held)
     lines = (f"one line per {param_words(key.by, names[key.by])}" if key.by
              else "one line")
@@ -650,14 +650,14 @@ def _key_figures(
                 inert.append(where if key.by is None else
                              f"{param_words(key.by, names[key.by])} "
                              f"{format_param_value(key.by, value)} at {where}")
-    same = (f" Identical to the baseline on every seed (effect exactly 0, no band): "
+    same = (f" Identical to the baseline on every seed (effect 0, no band): "
             f"{'; '.join(inert)}." if inert else "")
     page.add('<h2 id="key-figures">Key figures</h2>')
-    page.add(f'<p class="lead">Paired effect against {html.escape(lever)}: mean difference '
-             f"from the baseline over the same {len(sweep.seeds)} seeds, with its 95% bootstrap "
-             f"interval as a band; {html.escape(lines)}"
+    page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
+             f"from the baseline over the same {len(sweep.seeds)} seeds; band: 95% bootstrap "
+             f"interval; dashed: no effect), {html.escape(lines)}"
              + (f"; {html.escape(held_text)}" if held_text else "")
-             + f". The dashed line is no effect.{html.escape(same)}</p>")
+             + f".{html.escape(same)}</p>")
     items = []
     for metric in steps.bar(key.metrics, "key figures"):
         fig = figures.plot_lever_effect(sweep, metric, key.lever, baseline, key.by,
