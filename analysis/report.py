@@ -100,7 +100,8 @@ MAX_TABLE_POINTS = 60
 #: File in the report folder listing the files the last report wrote (one relative path a line).
 MANIFEST = ".race-analyze-files"
 
-_CSS = """
+#: Style sheet of the report pages.
+CSS = """
 body { font-family: system-ui, sans-serif; margin: 1em auto; max-width: 80em;
        padding: 0 1em; color: #222; line-height: 1.4; }
 h1, h2, h3 { font-weight: 600; }
@@ -554,7 +555,7 @@ def build_report(
         _key_figures(page, sweep, key, base, twins, stats_kw, steps)
     for section in answer.sections:
         page.add(f"<h2>{html.escape(section.title)}</h2>")
-        page.add(_markdown_html(section.text, "../"))
+        page.add(markdown_html(section.text, "../"))
         for figure in section.figures:
             page.add(f'<figure><img src="../{html.escape(figure)}" alt="{html.escape(figure)}">'
                      "</figure>")
@@ -666,7 +667,7 @@ def _key_figures(
     page.add(f'<div class="keyfigs">{"".join(items)}</div>')
 
 
-def _markdown_html(text: str, prefix: str) -> str:
+def markdown_html(text: str, prefix: str) -> str:
     """Render a findings section's markdown (tables, emphasis, lists) as HTML.
 
     Args:
@@ -958,7 +959,7 @@ def _render(title: str, page: _Page) -> str:
     tail = "\n".join(page.tail)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f'<header id="answer">\n<h1>{html.escape(title)}</h1>\n{head}\n</header>\n'
             f'<nav id="details"><b>Details:</b> {nav}</nav>\n<main>\n{body}\n</main>\n'
             f'<footer id="record">\n{tail}\n'

@@ -643,19 +643,20 @@ def _dsair_report(spec: Mapping[str, Any], out: Path, sections: Sequence[Any]) -
     """Write a small HTML page for an experiment without a model sweep."""
     import html
 
+    from analysis.report import CSS, markdown_html
     from race_cli.outputs import atomic_write_text
 
     body = [f"<h1>{html.escape(spec.get('title') or spec['name'])}</h1>",
-            f"<p>{html.escape(spec.get('question', ''))}</p>"]
+            f'<p class="question" id="question"><b>Question.</b> '
+            f"{html.escape(spec.get('question', ''))}</p>"]
     for section in sections:
-        body.append(f"<h2>{html.escape(section.title)}</h2><pre>"
-                    f"{html.escape(section.text)}</pre>")
+        body.append(f"<h2>{html.escape(section.title)}</h2>{markdown_html(section.text, '../')}")
         body += [f'<p><img src="../{html.escape(f)}" style="max-width:100%"></p>'
                  for f in section.figures]
     path = out / "report" / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "<!doctype html>\n<html><head><meta charset='utf-8'><title>"
-                      + html.escape(spec["name"]) + "</title></head><body>\n"
+                      + html.escape(spec["name"]) + f"</title><style>{CSS}</style></head><body>\n"
                       + "\n".join(body) + "\n</body></html>\n")
     return path
 
