@@ -888,4 +888,9 @@ def plot_lever_effect(
         ax.legend(title=param_words(by, names[by]), frameon=False, fontsize=7.5,
                   title_fontsize=7.5)
     ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
+    base_values = np.asarray(sweep.metric_values(metric, baseline), dtype=float)
+    base_values = base_values[np.isfinite(base_values)]
+    if base_values.size:
+        ax.set_title(f"baseline mean {format_quantity(float(base_values.mean()), metric)}",
+                     loc="right", fontsize=7.5, color="0.35")
     return fig

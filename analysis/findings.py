@@ -1,14 +1,21 @@
-"""Findings of an experiment: the numbers its README states, computed from its outputs.
+"""Findings of an experiment: the numbers its report and README state, from its outputs.
 
 An experiment (``experiments/<name>/experiment.yaml``, run by ``race-experiment``)
-declares a baseline point and named contrasts. Its findings are, for each
-contrast and headline metric, the medians at the baseline and at the contrast
-point over the common seeds and the paired effect (mean of per-seed
-differences, common random numbers) with its bootstrap 95% interval, the share
-of seeds in which the contrast point is higher and the Holm-adjusted Wilcoxon
-p-value (:func:`analysis.stats.effects_table`). They are written as
-``findings.json`` (full precision) and ``findings.md`` (3 significant digits),
-which ``race-experiment --readme`` copies into the experiment's README.
+declares a baseline point and named contrasts. Its findings
+(:func:`contrast_findings`, a :class:`Findings`) are, for each contrast and
+headline metric, the paired effect against the baseline over the common seeds
+(mean of per-seed differences, common random numbers) with its bootstrap 95%
+interval and its size relative to the baseline mean, how many seeds move in
+its direction, and the Holm-adjusted Wilcoxon p-value
+(:func:`analysis.stats.effects_table`), next to the baseline's median.
+
+One :class:`Findings` object feeds every rendering: :func:`findings_markdown`
+(``findings.md``, which ``race-experiment --readme`` copies into the README),
+:func:`findings_html` (the first section of the HTML report) and
+:meth:`Findings.data` (``findings.json``, full precision); both text
+renderings take their cells from :func:`findings_cells`, so they state the
+same numbers. :func:`design_sentence` describes the design in one sentence
+for both.
 
 Other experiments add sections (validation against published models, the
 history fit) through :data:`EXTRAS`; every section is a :class:`Section`.
@@ -247,7 +254,7 @@ def contrast_findings(
         SweepError: A point matches no job of the sweep, or a contrast is the baseline.
     """
     from analysis.honesty import duplicate_points, holm_floor_note, uninformative_metrics
-    from analysis.stats import effects_table, paired_differences, summary_table
+    from analysis.stats import effects_table, paired_differences
 
     base = resolve_baseline(sweep, baseline)
     jobs = {label: resolve_baseline(sweep, spec) for label, spec in contrasts.items()}
@@ -265,8 +272,9 @@ def contrast_findings(
     parts = [effects_table(sweep, base, [m], jobs=distinct, n_resamples=n_resamples, seed=seed)
              for m in loop]
     effects = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    medians = summary_table(sweep, shown, n_resamples=2, seed=seed) if shown else pd.DataFrame()
-    median = {(r.metric, int(r.job)): r.median for r in medians.itertuples()}
+    per_job = sweep.runs.groupby("job")
+    median = {(m, int(job)): float(value) for m in shown
+              for job, value in per_job[m].median().items()}
     found = []
     for label, job in jobs.items():
         rows = {}

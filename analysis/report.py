@@ -250,7 +250,8 @@ def _selection_note(drawable: Sequence[int], chosen: Sequence[int], what: str) -
     if len(chosen) == len(drawable):
         return ""
     return (f"{what} show the baseline and {len(chosen) - 1} evenly spaced of the "
-            f"{len(drawable)} distinct points (jobs {', '.join(map(str, chosen))}).")
+            f"{len(drawable)} distinct points, each labelled by its parameter values in "
+            "the figures; every point is in the tables.")
 
 
 def _read_manifest(root: Path) -> list[Path]:
@@ -344,8 +345,8 @@ class Progress:
             self._bar.set_description_str(f"{self.prefix}: {label}")
             return
         elapsed = time.monotonic() - self._start
-        print(f"{self.prefix}: {label} ({self.units}/{self.total} steps done, "
-              f"{elapsed:.0f} s)", file=self.stream, flush=True)
+        done = f"{self.units}/{self.total} steps done, " if self.total else ""
+        print(f"{self.prefix}: {label} ({done}{elapsed:.0f} s)", file=self.stream, flush=True)
 
     def tick(self, units: int = 1) -> None:
         """Count ``units`` of work as done."""
@@ -623,8 +624,9 @@ def _answer_section(
                f" Effects are paired differences from the baseline, {esc(labels[baseline])}.")
     page.add(f'<p class="design" id="design"><b>Design.</b> {esc(sentence)}{against}</p>')
     if sweep.missing_jobs:
-        page.note(f"{len(sweep.missing_jobs)} design point(s) have no results (failed jobs "
-                  f"{', '.join(map(str, sweep.missing_jobs[:30]))}); they are left out.")
+        page.note(f"{len(sweep.missing_jobs)} design point(s) have no results (the job "
+                  f"folders {', '.join(map(str, sweep.missing_jobs[:30]))} of the sweep hold "
+                  "their values and errors); they are left out.")
     if answer.findings is not None:
         page.add('<h2 id="findings">Findings</h2>')
         page.add(findings_html(answer.findings))
