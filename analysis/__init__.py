@@ -49,11 +49,16 @@ _EXPORTS: dict[str, str] = {
     "plot_fan_chart": "analysis.figures",
     "plot_heatmaps": "analysis.figures",
     "plot_paired_effects": "analysis.figures",
+    "plot_lever_effect": "analysis.figures",
     "plot_sobol": "analysis.figures",
     "plot_flows": "analysis.figures",
     "plot_parameter_scatter": "analysis.figures",
     "save_figure": "analysis.style",
     "build_report": "analysis.report",
+    "Answer": "analysis.report",
+    "KeyFigures": "analysis.report",
+    "contrast_findings": "analysis.findings",
+    "design_sentence": "analysis.findings",
     "write_synthetic_sweep": "analysis.synthetic",
 }
 

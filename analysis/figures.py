@@ -746,3 +746,151 @@ def plot_parameter_scatter(sweep: Sweep, metric: str, statistic: str = "median")
     fig.suptitle(f"{metric_info(metric).label}: {statistic} across seeds at each of "
                  f"{len(sweep.jobs)} points")
     return fig
+
+
+def lever_lines(
+    sweep: Sweep, lever: str, by: str | None, baseline: int
+) -> dict[Any, list[tuple[Any, int]]]:
+    """Return the points on the lines of a lever figure: one line per value of ``by``.
+
+    A line holds the points where every swept parameter other than ``lever``
+    and ``by`` takes its baseline value, ordered by the lever's value.
+
+    Args:
+        sweep: The loaded sweep.
+        lever: Swept parameter on the horizontal axis.
+        by: Swept parameter with one line per value, or ``None`` for one line.
+        baseline: Job id of the baseline point.
+
+    Returns:
+        Value of ``by`` (``None`` without ``by``) -> ``[(lever value, job), ...]``.
+
+    Raises:
+        SweepError: ``lever`` or ``by`` is not a swept parameter, or they are equal.
+    """
+    for name in (lever, by):
+        if name is not None and name not in sweep.params:
+            raise SweepError(f"key figure: {name!r} is not a swept parameter; swept: "
+                             f"{', '.join(sweep.params)}")
+    if by == lever:
+        raise SweepError(f"key figure: lever and by are both {lever!r}; choose two parameters")
+    points = sweep.points.set_index("job")
+    base = points.loc[baseline]
+    held = [p for p in sweep.params if p not in (lever, by)]
+    mask = np.ones(len(points), dtype=bool)
+    for param in held:
+        mask &= (points[param] == base[param]).to_numpy()
+    chosen = points[mask]
+    lines: dict[Any, list[tuple[Any, int]]] = {}
+    keys = [None] if by is None else sorted(pd.unique(chosen[by]), key=_sort_key)
+    for key in keys:
+        rows = chosen if by is None else chosen[chosen[by] == key]
+        pairs = sorted(((row[lever], int(job)) for job, row in rows.iterrows()),
+                       key=lambda pair: _sort_key(pair[0]))
+        lines[key.item() if hasattr(key, "item") else key] = pairs
+    return lines
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Order numbers (and booleans) by value, other values by their text."""
+    if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
+        return (0, float(value))
+    return (1, str(value))
+
+
+@styled
+def plot_lever_effect(
+    sweep: Sweep,
+    metric: str,
+    lever: str,
+    baseline: int,
+    by: str | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+    twins: dict[int, int] | None = None,
+    n_resamples: int = 4999,
+    seed: int = 0,
+) -> Any:
+    """Plot the paired effect of a lever against its value, with its 95% interval band.
+
+    The effect at a point is the mean over the common seeds of its
+    difference from the baseline point (:func:`analysis.stats.effects_table`);
+    the band is its bootstrap 95% interval. There is one line per value of
+    ``by``; every other swept parameter is held at its baseline value. The
+    baseline itself has effect 0 exactly, and so has every point that
+    duplicates it (:func:`analysis.honesty.duplicate_points`). Log-sampled
+    levers get a log axis.
+
+    Args:
+        sweep: The loaded sweep.
+        metric: Summary metric.
+        lever: Swept parameter on the horizontal axis.
+        baseline: Job id of the baseline point.
+        by: Swept parameter with one line per value (``None``: one line).
+        table: Precomputed effects rows of the metric (any subset of points);
+            missing points are computed.
+        twins: Duplicate points (``duplicate_points(sweep)``), computed when ``None``.
+        n_resamples: Bootstrap resamples of points not in ``table``.
+        seed: Bootstrap seed of points not in ``table``.
+
+    Returns:
+        The figure.
+    """
+    from analysis.honesty import duplicate_points
+    from analysis.metrics_info import format_param_value, param_words
+
+    check_metrics([metric], "summary")
+    lines = lever_lines(sweep, lever, by, baseline)
+    twins = duplicate_points(sweep) if twins is None else twins
+    root = {j: twins.get(j, j) for j in sweep.jobs}
+    needed = sorted({root[j] for pairs in lines.values() for _, j in pairs} - {root[baseline]})
+    rows = (table[table["metric"] == metric].set_index("job") if table is not None
+            else pd.DataFrame())
+    missing = [j for j in needed if j not in rows.index]
+    if missing:
+        extra = effects_table(sweep, baseline, [metric], jobs=missing, n_resamples=n_resamples,
+                              seed=seed).set_index("job")
+        rows = pd.concat([rows, extra])
+
+    def effect(job: int) -> tuple[float, float, float]:
+        if root[job] == root[baseline]:
+            return 0.0, 0.0, 0.0
+        row = rows.loc[root[job]]
+        return float(row["effect"]), float(row["effect_ci_low"]), float(row["effect_ci_high"])
+
+    fig = new_figure(5.4, 3.5)
+    ax = fig.subplots()
+    numeric = all(isinstance(v, int | float | np.integer | np.floating)
+                  and not isinstance(v, bool | np.bool_)
+                  for pairs in lines.values() for v, _ in pairs)
+    if not numeric:
+        ticks = sorted({v for pairs in lines.values() for v, _ in pairs}, key=_sort_key)
+        where = {v: i for i, v in enumerate(ticks)}
+        ax.set_xticks(range(len(ticks)), [format_param_value(lever, v) for v in ticks])
+    colors = point_colors(list(range(len(lines))))
+    markers = "osD^v<>ph"
+    for i, (key, pairs) in enumerate(lines.items()):
+        x = np.array([float(v) if numeric else where[v] for v, _ in pairs])
+        values = np.array([effect(j) for _, j in pairs])
+        name = "all points" if by is None else format_param_value(by, key)
+        ax.fill_between(x, values[:, 1], values[:, 2], color=colors[i], alpha=0.18,
+                        linewidth=0)
+        ax.plot(x, values[:, 0], color=colors[i], marker=markers[i % len(markers)],
+                markersize=4.5, linewidth=1.6, label=name)
+    ax.axhline(0.0, color="0.25", linewidth=0.9, linestyle="--", zorder=1)
+    if numeric and lever in log_scaled_params(sweep):
+        ax.set_xscale("log")
+    names = short_names(sweep.params)
+    ax.set_xlabel(param_label(lever, param_words(lever, names[lever])))
+    ax.set_ylabel(axis_label(metric, prefix="Effect on ", wrap=True))
+    human_ticks(ax.xaxis, ax.yaxis)
+    if by is not None:
+        ax.legend(title=param_words(by, names[by]), frameon=False, fontsize=7.5,
+                  title_fontsize=7.5)
+    ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
+    base_values = np.asarray(sweep.metric_values(metric, baseline), dtype=float)
+    base_values = base_values[np.isfinite(base_values)]
+    if base_values.size:
+        ax.set_title(f"baseline mean {format_quantity(float(base_values.mean()), metric)}",
+                     loc="right", fontsize=7.5, color="0.35")
+    return fig

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import html
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,14 +53,17 @@ import pandas as pd
 
 from analysis import figures
 from analysis.errors import SweepError
+from analysis.findings import Findings, Section, design_sentence, findings_html
 from analysis.honesty import duplicate_points, holm_floor, holm_floor_note, uninformative_metrics
-from analysis.load import Sweep, check_metrics, display_labels, resolve_baseline
+from analysis.load import Sweep, check_metrics, display_labels, resolve_baseline, short_names
 from analysis.metrics_info import (
     FLOW_UNIT,
     axis_label,
     format_number,
+    format_param_value,
     format_quantity,
     metric_info,
+    param_words,
     threshold,
 )
 from analysis.sensitivity import first_order_table, saltelli_blocks, sobol_table
@@ -96,8 +100,9 @@ MAX_TABLE_POINTS = 60
 #: File in the report folder listing the files the last report wrote (one relative path a line).
 MANIFEST = ".race-analyze-files"
 
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em;
+#: Style sheet of the report pages.
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 1em auto; max-width: 80em;
        padding: 0 1em; color: #222; line-height: 1.4; }
 h1, h2, h3 { font-weight: 600; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
@@ -109,7 +114,20 @@ figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #444; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 .note { color: #7a4b00; background: #fff6e0; padding: 0.4em 0.8em; }
+nav { margin: 1.5em 0; padding: 0.5em 0; border-top: 1px solid #ddd;
+      border-bottom: 1px solid #ddd; }
 nav a { margin-right: 1em; }
+h1 { margin: 0.2em 0 0.3em; }
+header h2 { margin: 0.8em 0 0.2em; }
+.question { font-size: 1.15em; margin: 0.3em 0; }
+.design, .lead { margin: 0.3em 0; }
+.sub { color: #555; font-size: 0.9em; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table.findings { font-size: 0.82em; margin-top: 0.3em; }
+table.findings td, table.findings th { text-align: left; vertical-align: top; }
+.keyfigs { display: grid; grid-template-columns: repeat(auto-fit, minmax(26em, 1fr));
+           gap: 0 1.5em; }
+.keyfigs figure { margin: 0.5em 0 1em; }
 """
 
 
@@ -120,13 +138,16 @@ class _Page:
     out: Path
     fmt: str
     sections: list[str] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     effects: pd.DataFrame | None = None
+    part: str = "sections"
 
     def add(self, text: str) -> None:
-        """Append raw HTML."""
-        self.sections.append(text)
+        """Append raw HTML to the current part of the page (``head``, ``sections``, ``tail``)."""
+        getattr(self, self.part).append(text)
 
     def note(self, text: str) -> None:
         """Append a highlighted note (plain text, escaped)."""
@@ -141,15 +162,22 @@ class _Page:
 
     def figure(self, fig: Any, name: str, caption: str) -> None:
         """Save a figure under ``figures/`` and add it with its caption."""
+        self.add(self.figure_html(fig, name, caption))
+
+    def figure_html(self, fig: Any, name: str, caption: str) -> str:
+        """Save a figure under ``figures/`` and return its ``<figure>`` element."""
         path = save_figure(fig, self.out / "figures" / name, self.fmt)
         self.figures.append(path)
         self.written.append(path)
         rel = html.escape(path.relative_to(self.out).as_posix())
+        alt = html.escape(caption or name)
         if self.fmt == "pdf":
             body = f'<a href="{rel}">{rel} (PDF)</a>'
         else:
-            body = f'<a href="{rel}"><img src="{rel}" alt="{html.escape(caption)}"></a>'
-        self.add(f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>")
+            body = f'<a href="{rel}"><img src="{rel}" alt="{alt}"></a>'
+        if not caption:
+            return f"<figure>{body}</figure>"
+        return f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
 def _fmt(value: Any) -> str:
@@ -178,7 +206,8 @@ def _table_html(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
         for row in table.itertuples(index=False, name=None)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+            "</table></div>")
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -221,7 +250,8 @@ def _selection_note(drawable: Sequence[int], chosen: Sequence[int], what: str) -
     if len(chosen) == len(drawable):
         return ""
     return (f"{what} show the baseline and {len(chosen) - 1} evenly spaced of the "
-            f"{len(drawable)} distinct points (jobs {', '.join(map(str, chosen))}).")
+            f"{len(drawable)} distinct points, each labelled by its parameter values in "
+            "the figures; every point is in the tables.")
 
 
 def _read_manifest(root: Path) -> list[Path]:
@@ -257,39 +287,174 @@ def _write_manifest(root: Path, written: Iterable[Path], earlier: Iterable[Path]
 
 
 class Progress:
-    """Stage names and progress bars of a report on standard error.
+    """Progress of a report on standard error: stage names, counts and time left.
 
-    Stage names are printed whenever ``enabled``; bars (``tqdm``) only when
-    standard error is a terminal, so logs of batch jobs stay clean.
+    On a terminal one ``tqdm`` bar counts the report's units of work (a
+    figure or a table per metric) against the planned total, names the
+    current stage and estimates the time left. Elsewhere (logs of batch
+    jobs) each stage prints one line with the units done so far and the
+    elapsed time, so logs stay readable.
 
     Args:
-        enabled: Whether to report at all (``race-analyze`` sets it; the
-            Python API is quiet by default).
+        enabled: Whether to report at all (the commands set it; the Python
+            API is quiet by default).
         stages: Number of stages, for the ``[i/n]`` counter.
+        prefix: Name of the command at the start of each line.
+        stream: Where to write (default: standard error).
     """
 
-    def __init__(self, enabled: bool, stages: int) -> None:
-        """Start with no stage done."""
+    def __init__(self, enabled: bool, stages: int, prefix: str = "race-analyze",
+                 stream: Any = None) -> None:
+        """Start with no stage done and nothing planned."""
         self.enabled = enabled
         self.stages = stages
+        self.prefix = prefix
+        self.stream = stream if stream is not None else sys.stderr
         self.done = 0
+        self.units = 0
+        self.total = 0
+        self._bar: Any = None
+        self._start = time.monotonic()
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a live bar is drawn (enabled and writing to a terminal)."""
+        return self.enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def plan(self, units: int) -> None:
+        """Add ``units`` of work to the planned total (the bar's 100%)."""
+        self.total += int(units)
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
 
     def stage(self, name: str) -> None:
-        """Print the name of the next stage."""
+        """Start the next stage."""
         self.done += 1
-        if self.enabled:
-            print(f"race-analyze: [{self.done}/{self.stages}] {name}", file=sys.stderr,
-                  flush=True)
+        if not self.enabled:
+            return
+        label = f"[{self.done}/{self.stages}] {name}"
+        if self.interactive:
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=self.total or None, unit="step", file=self.stream,
+                                 dynamic_ncols=True, leave=False,
+                                 bar_format="{desc} {n_fmt}/{total_fmt} steps |{bar}| "
+                                            "[{elapsed}<{remaining}]")
+            self._bar.set_description_str(f"{self.prefix}: {label}")
+            return
+        elapsed = time.monotonic() - self._start
+        done = f"{self.units}/{self.total} steps done, " if self.total else ""
+        print(f"{self.prefix}: {label} ({done}{elapsed:.0f} s)", file=self.stream, flush=True)
+
+    def tick(self, units: int = 1) -> None:
+        """Count ``units`` of work as done."""
+        self.units += units
+        if self._bar is not None:
+            self._bar.update(units)
 
     def bar(self, items: Sequence[Any], what: str) -> Iterator[Any]:
-        """Iterate over ``items`` with a progress bar counting them."""
-        if not self.enabled or not sys.stderr.isatty() or len(items) < 2:
-            yield from items
-            return
-        from tqdm import tqdm
+        """Iterate over ``items``, counting each as one unit of work done.
 
-        yield from tqdm(items, desc=f"  {what}", unit=what.split()[-1], leave=False,
-                        file=sys.stderr)
+        Args:
+            items: The items (e.g. metrics).
+            what: What they are, shown next to the stage name (``"fan charts"``).
+        """
+        if self._bar is not None:
+            self._bar.set_postfix_str(what)
+        for item in items:
+            yield item
+            self.tick()
+
+    def close(self) -> None:
+        """Remove the bar and print the total time."""
+        if self._bar is not None:
+            self._bar.refresh()
+            self._bar.close()
+            self._bar = None
+        if self.enabled:
+            print(f"{self.prefix}: done in {time.monotonic() - self._start:.0f} s",
+                  file=self.stream, flush=True)
+
+
+@dataclass
+class KeyFigures:
+    """The figures that answer a lever question: effect against a lever's value.
+
+    Attributes:
+        lever: Swept parameter on the horizontal axis.
+        by: Swept parameter with one line per value (``None``: one line).
+        metrics: Summary metrics, one figure each (two to four read best).
+    """
+
+    lever: str
+    by: str | None
+    metrics: list[str]
+
+
+@dataclass
+class Answer:
+    """What an experiment asks and finds: the report's first section.
+
+    Attributes:
+        title: The experiment's title.
+        question: The question it answers.
+        findings: Paired effects of its named contrasts (``None``: none declared).
+        sections: Further findings (Sobol indices, validation, calibration),
+            rendered from their markdown.
+        key_figures: The lever figures; ``None`` chooses them (:func:`default_key_figures`).
+        variant: ``quick`` or ``full``.
+    """
+
+    title: str
+    question: str
+    findings: Findings | None = None
+    sections: Sequence[Section] = ()
+    key_figures: KeyFigures | None = None
+    variant: str | None = None
+
+
+#: Most key figures drawn.
+MAX_KEY_FIGURES = 4
+
+#: Most values of the ``by`` parameter of a key figure (lines in one panel).
+MAX_LINES = 6
+
+
+def default_key_figures(
+    sweep: Sweep, metrics: Sequence[str], baseline: int, contrasts: Sequence[int] = ()
+) -> KeyFigures | None:
+    """Choose the key figures of a sweep when the experiment names none.
+
+    The lever is the first parameter in which the first contrast differs
+    from the baseline (without contrasts: the first swept parameter with
+    several values); ``by`` is the next parameter with 2 to :data:`MAX_LINES`
+    values; the metrics are the first :data:`MAX_KEY_FIGURES` of ``metrics``.
+
+    Args:
+        sweep: The loaded sweep.
+        metrics: Informative summary metrics, most important first.
+        baseline: Job id of the baseline.
+        contrasts: Job ids of the named contrasts.
+
+    Returns:
+        The choice, or ``None`` for sampled designs, sweeps with more than
+        :data:`MAX_TABLE_POINTS` points, a single point or no metric.
+    """
+    if (sweep.design_kind in SAMPLED_DESIGNS or not metrics or len(sweep.jobs) < 2
+            or len(sweep.jobs) > MAX_TABLE_POINTS):
+        return None
+    points = sweep.points.set_index("job")
+    varied = [p for p in sweep.params if points[p].nunique() > 1]
+    if not varied:
+        return None
+    lever = varied[0]
+    if contrasts:
+        differ = [p for p in varied if points.loc[contrasts[0], p] != points.loc[baseline, p]]
+        lever = differ[0] if differ else lever
+    by = next((p for p in varied if p != lever and points[p].nunique() <= MAX_LINES), None)
+    return KeyFigures(lever, by, list(metrics)[:MAX_KEY_FIGURES])
 
 
 def build_report(
@@ -302,9 +467,17 @@ def build_report(
     thresholds: Mapping[str, float] | None = None,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
-    progress: bool = False,
+    progress: bool | Progress = False,
+    answer: Answer | None = None,
 ) -> Path:
     """Write the HTML report of a sweep with its tables and figures.
+
+    The page opens with the answer: the experiment's question, the design in
+    one sentence (:func:`analysis.findings.design_sentence`), the findings
+    (:func:`analysis.findings.findings_html`) and the key figures (paired
+    effect against a lever's value, :func:`analysis.figures.plot_lever_effect`).
+    Detail sections follow; the points, the raw definition, the analysis
+    settings and the provenance close the page.
 
     Args:
         sweep: The loaded sweep.
@@ -318,14 +491,17 @@ def build_report(
             and get no exceedance map when they have no entry there.
         n_resamples: Bootstrap resamples of every confidence interval.
         seed: Base seed of the bootstraps.
-        progress: Print stage names (and progress bars on a terminal) to
-            standard error.
+        progress: Report progress to standard error (``True``), or continue a
+            :class:`Progress` of the caller.
+        answer: The experiment's question and findings (``race-experiment``);
+            ``None`` for a sweep without one (``race-analyze``).
 
     Returns:
         Path of ``index.html``.
 
     Raises:
-        SweepError: Unknown metric, baseline or format.
+        SweepError: Unknown metric, baseline or format, or key figures naming
+            a parameter that is not swept.
     """
     if fmt not in FORMATS:
         raise SweepError(f"--format {fmt}: allowed: {', '.join(FORMATS)}")
@@ -342,7 +518,8 @@ def build_report(
     earlier = _read_manifest(root)
     page = _Page(root, fmt)
     labels = display_labels(sweep)
-    steps = Progress(progress, 8)
+    steps = progress if isinstance(progress, Progress) else Progress(progress, 9)
+    answer = answer or Answer(f"Sweep report: {sweep.name}", "")
 
     steps.stage("checking metrics and points")
     hidden = uninformative_metrics(sweep, names)
@@ -354,16 +531,38 @@ def build_report(
     panels = _select_jobs(drawable, base, figures.MAX_PANELS)
     few = len(sweep.jobs) <= MAX_TABLE_POINTS
     stats_kw = {"n_resamples": n_resamples, "seed": seed}
-
-    _overview(page, sweep, base, labels)
-    settings = (f"metrics: {', '.join(names)}; baseline: job {base}; figures: {fmt}; "
-                f"bootstrap: {n_resamples} resamples, seed {seed}; thresholds: "
-                + (", ".join(f"{k}={v:g}" for k, v in sorted(thresholds.items()))
-                   or "per-metric defaults (analysis.metrics_info.THRESHOLDS)"))
-    page.add(f"<p>Analysis settings: {html.escape(settings)}.</p>")
-    _honesty_notes(page, sweep, hidden, twins, labels)
     effects_drawn = (bool(summary) and len(drawable) > 1 and few
                      and sweep.design_kind not in SAMPLED_DESIGNS)
+    findings = answer.findings
+    contrast_jobs = [c.job for c in findings.contrasts] if findings else []
+    key = answer.key_figures or default_key_figures(
+        sweep, [m for m in (findings.metrics if findings else summary) if m in summary], base,
+        contrast_jobs)
+    if key is not None:
+        key = KeyFigures(key.lever, key.by,
+                         [m for m in key.metrics if m not in hidden][:MAX_KEY_FIGURES])
+    steps.plan((len(key.metrics) if key else 0) + 2 * len(summary)
+               + (2 * len(summary) if effects_drawn else 0)
+               + (len(summary) if summary and is_full_grid(sweep) else 0)
+               + (len(summary) if sweep.design_kind in SAMPLED_DESIGNS else 0)
+               + len(series) + 1)
+    if findings is not None and findings.effects is not None and len(findings.effects):
+        page.effects = findings.effects
+
+    page.part = "head"
+    _answer_section(page, sweep, answer, base, labels)
+    steps.stage("key figures")
+    if key is not None and len(drawable) > 1:
+        _key_figures(page, sweep, key, base, twins, stats_kw, steps)
+    for section in answer.sections:
+        page.add(f"<h2>{html.escape(section.title)}</h2>")
+        page.add(markdown_html(section.text, "../"))
+        for figure in section.figures:
+            page.add(f'<figure><img src="../{html.escape(figure)}" alt="{html.escape(figure)}">'
+                     "</figure>")
+
+    page.part = "sections"
+    _honesty_notes(page, sweep, hidden, twins, labels)
     notes = [_selection_note(drawable, panels, "Fan charts and flow figures")]
     if effects_drawn:
         notes.insert(0, _selection_note(drawable, shown, "Figures of paired effects"))
@@ -387,12 +586,103 @@ def build_report(
         _fan_section(page, sweep, series, panels, steps)
     steps.stage("researcher flows")
     _flow_section(page, sweep, panels, drawable, labels)
+    steps.tick()
+
+    page.part = "tail"
+    _overview(page, sweep, base, labels)
+    settings = (f"metrics: {', '.join(names)}; baseline: job {base}; figures: {fmt}; "
+                f"bootstrap: {n_resamples} resamples, seed {seed}; thresholds: "
+                + (", ".join(f"{k}={v:g}" for k, v in sorted(thresholds.items()))
+                   or "per-metric defaults (analysis.metrics_info.THRESHOLDS)"))
+    page.add(f"<p>Analysis settings: {html.escape(settings)}.</p>")
     steps.stage("writing index.html")
     index = root / "index.html"
-    index.write_text(_render(sweep, page), encoding="utf-8")
+    _write_atomic(index, _render(answer.title, page))
     page.written.append(index)
     _write_manifest(root, page.written, earlier)
+    if not isinstance(progress, Progress):
+        steps.close()
     return index
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file in the same folder, then rename it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def _answer_section(
+    page: _Page, sweep: Sweep, answer: Answer, baseline: int, labels: Mapping[int, str]
+) -> None:
+    """Add the question, the design in one sentence and the findings."""
+    esc = html.escape
+    if answer.question:
+        page.add(f'<p class="question" id="question"><b>Question.</b> {esc(answer.question)}</p>')
+    sentence = design_sentence(sweep, answer.variant)
+    against = ("" if answer.findings is not None else
+               f" Effects are paired differences from the baseline, {esc(labels[baseline])}.")
+    page.add(f'<p class="design" id="design"><b>Design.</b> {esc(sentence)}{against}</p>')
+    if sweep.missing_jobs:
+        page.note(f"{len(sweep.missing_jobs)} design point(s) have no results (the job "
+                  f"folders {', '.join(map(str, sweep.missing_jobs[:30]))} of the sweep hold "
+                  "their values and errors); they are left out.")
+    if answer.findings is not None:
+        page.add('<h2 id="findings">Findings</h2>')
+        page.add(findings_html(answer.findings))
+
+
+def _key_figures(
+    page: _Page, sweep: Sweep, key: KeyFigures, baseline: int, twins: Mapping[int, int],
+    stats_kw: dict[str, int], steps: Progress,
+) -> None:
+    """Add the key figures: each metric's paired effect against the lever's value."""
+    names = short_names(sweep.params)
+    lever = param_words(key.lever, names[key.lever])
+    held = [p for p in sweep.params if p not in (key.lever, key.by)]
+    base = sweep.points.set_index("job").loc[baseline]
+    held_text = "; ".join(f"{param_words(p, names[p])} at "
+                          f"{format_param_value(p, base[p])}" for p in held)
+    lines = (f"one line per {param_words(key.by, names[key.by])}" if key.by
+             else "one line")
+    inert = []
+    for value, pairs in figures.lever_lines(sweep, key.lever, key.by, baseline).items():
+        for lever_value, job in pairs:
+            if job != baseline and twins.get(job, job) == twins.get(baseline, baseline):
+                where = f"{lever} {format_param_value(key.lever, lever_value)}"
+                inert.append(where if key.by is None else
+                             f"{param_words(key.by, names[key.by])} "
+                             f"{format_param_value(key.by, value)} at {where}")
+    same = (f" Identical to the baseline on every seed (effect 0, no band): "
+            f"{'; '.join(inert)}." if inert else "")
+    page.add('<h2 id="key-figures">Key figures</h2>')
+    page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
+             f"from the baseline over the same {len(sweep.seeds)} seeds; band: 95% bootstrap "
+             f"interval; dashed: no effect), {html.escape(lines)}"
+             + (f"; {html.escape(held_text)}" if held_text else "")
+             + f".{html.escape(same)}</p>")
+    items = []
+    for metric in steps.bar(key.metrics, "key figures"):
+        fig = figures.plot_lever_effect(sweep, metric, key.lever, baseline, key.by,
+                                        table=page.effects, twins=dict(twins), **stats_kw)
+        items.append(page.figure_html(fig, f"key_{metric}", ""))
+    page.add(f'<div class="keyfigs">{"".join(items)}</div>')
+
+
+def markdown_html(text: str, prefix: str) -> str:
+    """Render a findings section's markdown (tables, emphasis, lists) as HTML.
+
+    Args:
+        text: Markdown of a :class:`analysis.findings.Section`.
+        prefix: Prefix of relative image links (the report sits one folder
+            below the experiment's output folder).
+    """
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    rendered = rendered.replace('<img src="', f'<img src="{prefix}')
+    return rendered.replace("<table>", '<div class="scroll"><table>').replace(
+        "</table>", "</table></div>")
 
 
 def _distinct_jobs(jobs: Sequence[int], twins: Mapping[int, int], baseline: int) -> list[int]:
@@ -430,18 +720,7 @@ def _honesty_notes(
 
 
 def _overview(page: _Page, sweep: Sweep, baseline: int, labels: Mapping[int, str]) -> None:
-    """Add the sweep definition, provenance and the table of points."""
-    page.add('<h2 id="sweep">Sweep definition</h2>')
-    page.add(f"<p>{len(sweep.jobs)} points &times; {len(sweep.seeds)} seeds "
-             f"(seeds {html.escape(_seed_range(sweep.seeds))}, the same at every point); "
-             f"design <code>{html.escape(sweep.design_kind)}</code>; baseline: job "
-             f"{baseline} ({html.escape(labels[baseline])}).</p>")
-    if sweep.missing_jobs:
-        page.note(f"{len(sweep.missing_jobs)} design point(s) have no results: "
-                  f"jobs {', '.join(map(str, sweep.missing_jobs[:30]))}.")
-    page.add(f"<pre>{html.escape(_definition_text(sweep.definition))}</pre>")
-    page.add('<h2 id="provenance">Provenance</h2>')
-    page.add(_table_html(pd.DataFrame(_flatten(sweep.provenance), columns=["key", "value"])))
+    """Add the record that closes the page: points, sweep definition and provenance."""
     page.add('<h2 id="points">Parameter points</h2>')
     points = sweep.points.copy()
     points.insert(1, "label", [labels[j] for j in points["job"]])
@@ -449,6 +728,14 @@ def _overview(page: _Page, sweep: Sweep, baseline: int, labels: Mapping[int, str
     if len(points) <= MAX_TABLE_POINTS:
         page.add(_table_html(points))
     page.add('<p>All points: <a href="tables/points.csv">tables/points.csv</a>.</p>')
+    page.add('<h2 id="sweep">Sweep definition</h2>')
+    page.add(f"<p>{len(sweep.jobs)} points &times; {len(sweep.seeds)} seeds "
+             f"(seeds {html.escape(_seed_range(sweep.seeds))}, the same at every point); "
+             f"design <code>{html.escape(sweep.design_kind)}</code>; baseline: job "
+             f"{baseline} ({html.escape(labels[baseline])}).</p>")
+    page.add(f"<pre>{html.escape(_definition_text(sweep.definition))}</pre>")
+    page.add('<h2 id="provenance">Provenance</h2>')
+    page.add(_table_html(pd.DataFrame(_flatten(sweep.provenance), columns=["key", "value"])))
 
 
 def _seed_range(seeds: Sequence[int]) -> str:
@@ -508,8 +795,13 @@ def _effects_section(
         return
     page.add('<h2 id="effects">Effects against the baseline</h2>')
     tested = [j for j in drawable if j != baseline]
-    parts = [effects_table(sweep, baseline, [m], jobs=tested, **stats_kw)
-             for m in steps.bar(metrics, "effect metrics")]
+    known = page.effects if page.effects is not None else pd.DataFrame(columns=["metric", "job"])
+    parts = []
+    for metric in steps.bar(metrics, "effect metrics"):
+        rows = known[known["metric"] == metric]
+        if sorted(rows["job"]) != sorted(tested):
+            rows = effects_table(sweep, baseline, [metric], jobs=tested, **stats_kw)
+        parts.append(rows)
     table = pd.concat(parts, ignore_index=True)
     page.effects = table
     page.table(table, "effects.csv")
@@ -650,23 +942,29 @@ def _flow_section(
         page.add('<p>CSV: <a href="tables/flows.csv">tables/flows.csv</a>.</p>')
 
 
-def _render(sweep: Sweep, page: _Page) -> str:
-    """Return the complete HTML document."""
-    title = html.escape(f"Sweep report: {sweep.name}")
+def _render(title: str, page: _Page) -> str:
+    """Return the complete HTML document: the answer, the details, then the record."""
+    details = "".join(page.sections)
+    record = "".join(page.tail)
     nav = " ".join(
         f'<a href="#{anchor}">{text}</a>'
-        for anchor, text in (("sweep", "Definition"), ("provenance", "Provenance"),
-                             ("points", "Points"), ("not-shown", "Not shown"),
-                             ("duplicates", "Duplicates"), ("summary", "Distributions"),
-                             ("effects", "Effects"), ("heatmaps", "Grid"),
-                             ("sensitivity", "Sensitivity"), ("timeseries", "Time series"),
-                             ("flows", "Flows"))
-        if f'id="{anchor}"' in "".join(page.sections)
+        for anchor, text in (("not-shown", "Not shown"), ("duplicates", "Duplicates"),
+                             ("summary", "Distributions"), ("effects", "Effects"),
+                             ("heatmaps", "Grid"), ("sensitivity", "Sensitivity"),
+                             ("timeseries", "Time series"), ("flows", "Flows"),
+                             ("points", "Points"), ("sweep", "Definition"),
+                             ("provenance", "Provenance"))
+        if f'id="{anchor}"' in details + record
     )
+    head = "\n".join(page.head)
     body = "\n".join(page.sections)
+    tail = "\n".join(page.tail)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<h1>{title}</h1>\n<nav>{nav}</nav>\n{body}\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f'<header id="answer">\n<h1>{html.escape(title)}</h1>\n{head}\n</header>\n'
+            f'<nav id="details"><b>Details:</b> {nav}</nav>\n<main>\n{body}\n</main>\n'
+            f'<footer id="record">\n{tail}\n'
             "<p><small>Generated by race-analyze from the files of this sweep directory; "
             "regenerate with <code>race-analyze SWEEP_DIR</code>.</small></p>\n"
-            "</body>\n</html>\n")
+            "</footer>\n</body>\n</html>\n")

@@ -14,6 +14,8 @@ the command and the findings. ``experiment.yaml`` has these fields::
       baseline: downstream.partner_share=0.0       # a job id or key=value[,key=value]
       contrasts: {all partner: downstream.partner_share=1.0}
       extras: [armstrong2016]    # named extra analyses (analysis.findings.EXTRAS)
+      key_figures: {lever: downstream.partner_share, by: downstream.early_access_lead_months,
+                    metrics: [compute_hhi]}   # paired effect against a lever (optional)
     calibration: {...}           # kind calibration: fit before the sweep (race_cli.calibrate)
     dsair: {...}                 # kind dsair: the analytic DSAIR model (analysis.validation)
     quick:                       # the quick variant: fields replaced in each section
@@ -60,7 +62,8 @@ SECTIONS = ("sweep", "analysis", "calibration", "dsair")
 #: analysis) may change between runs: the analysis is redone on the same results.
 IDENTITY = ("name", "kind", "variant", "sweep", "calibration", "dsair")
 ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples",
-                   "figures")
+                   "figures", "key_figures")
+KEY_FIGURE_FIELDS = ("lever", "by", "metrics")
 #: Options of the named extra analyses (``analysis.options``) other than ``armstrong2016``,
 #: whose options are :data:`analysis.validation.ARMSTRONG_OPTIONS`.
 EXTRA_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -264,6 +267,26 @@ def _check_analysis_fields(analysis: Any) -> None:
         if option not in allowed:
             raise ExperimentError(f"analysis.options.{option}: unknown option of the extras "
                                   f"{extras}; allowed: {', '.join(allowed) or 'none'}")
+    key = analysis.get("key_figures")
+    if key is not None:
+        if not isinstance(key, Mapping):
+            raise ExperimentError(f"analysis.key_figures={key!r}: expected a mapping with "
+                                  f"{', '.join(KEY_FIGURE_FIELDS)}")
+        bad = sorted(set(map(str, key)) - set(KEY_FIGURE_FIELDS))
+        if bad:
+            raise ExperimentError(f"analysis.key_figures.{bad[0]}: unknown field; allowed: "
+                                  f"{', '.join(KEY_FIGURE_FIELDS)}")
+        if not isinstance(key.get("lever"), str):
+            raise ExperimentError(f"analysis.key_figures.lever={key.get('lever')!r}: expected "
+                                  "a swept parameter (dotted key)")
+        if key.get("by") is not None and not isinstance(key["by"], str):
+            raise ExperimentError(f"analysis.key_figures.by={key['by']!r}: expected a swept "
+                                  "parameter (dotted key) or null")
+        names = key.get("metrics")
+        if (not isinstance(names, list) or not 1 <= len(names) <= 4
+                or not all(isinstance(m, str) for m in names)):
+            raise ExperimentError(f"analysis.key_figures.metrics={names!r}: expected a list of "
+                                  "1 to 4 summary metric names")
     for figure in analysis.get("figures") or []:
         try:
             check_name(figure, "analysis.figures")
@@ -312,6 +335,9 @@ def _check_metrics(spec: Mapping[str, Any]) -> None:
                                       "analysis.metrics")
         for name in analysis.get("extras") or []:
             extra_section(name)
+        key = analysis.get("key_figures")
+        if key is not None:
+            check_metrics(key["metrics"], "summary")
     except ValueError as exc:
         if isinstance(exc, ExperimentError):
             raise
@@ -344,6 +370,14 @@ def _check_points(spec: Mapping[str, Any], defn: Any) -> None:
             resolve_baseline(design, point)
         except SweepError as exc:
             raise ExperimentError(f"analysis.{where}: {exc}") from exc
+    key = analysis.get("key_figures") or {}
+    for field_name in ("lever", "by"):
+        if key.get(field_name) is not None and key[field_name] not in defn.params:
+            raise ExperimentError(f"analysis.key_figures.{field_name}={key[field_name]!r}: not a "
+                                  f"swept parameter; swept: {', '.join(defn.params)}")
+    if key and key.get("by") == key.get("lever"):
+        raise ExperimentError(f"analysis.key_figures.by={key['by']!r}: the same as lever; "
+                              "choose another swept parameter or null")
 
 
 def validate(spec: Mapping[str, Any], out: Path, launcher: Sequence[str] = ()) -> None:
@@ -459,20 +493,8 @@ def run_sweep(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
     return load_sweep(out)
 
 
-def _header(spec: Mapping[str, Any], sweep: Any) -> str:
-    """Describe the run in one paragraph."""
-    if sweep is None:
-        return f"Variant `{spec['variant']}`."
-    steps = [o for o in sweep.definition.get("overrides", []) if o.startswith("steps=")]
-    horizon = steps[-1].split("=", 1)[1] + " months" if steps else "the default horizon"
-    return (f"Variant `{spec['variant']}`: {len(sweep.jobs)} points x {len(sweep.seeds)} "
-            f"seeds ({sweep.seeds[0]}-{sweep.seeds[-1]}), {horizon}, "
-            f"{len(sweep.runs)} runs; overrides: "
-            f"`{' '.join(sweep.definition.get('overrides', [])) or 'none'}`.")
-
-
 def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
-        launcher: Sequence[str] = ()) -> Path:
+        launcher: Sequence[str] = (), progress: bool = False) -> Path:
     """Run a resolved experiment end to end; return the path of its report.
 
     Args:
@@ -480,11 +502,13 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
         out: Output folder.
         workers: Processes for a calibration's model runs (default: all cores).
         launcher: The user's launcher choice and settings (:func:`split_extra`; not recorded).
+        progress: Show the analysis's progress (stages, counts, time left) on standard error.
 
     Returns:
         Path of ``report/index.html``.
     """
-    from analysis.findings import Section, contrast_section, extra_section, render
+    from analysis.findings import Section, render
+    from analysis.report import Progress
     from race_cli.outputs import atomic_write_json, atomic_write_text
 
     kind, analysis = spec["kind"], spec["analysis"]
@@ -506,29 +530,85 @@ def run(spec: Mapping[str, Any], out: Path, workers: int | None = None,
         sections.append(dsair_section(spec["dsair"], out))
         report = _dsair_report(spec, out, sections)
     else:
-        from analysis.report import build_report
-
         sweep = run_sweep(spec, out, fitted, launcher, workers)
-        n_resamples = int(analysis.get("n_resamples", 4999))
-        report = build_report(sweep, out / "report", metrics=analysis.get("metrics"),
-                              baseline=analysis.get("baseline"), n_resamples=n_resamples)
-        if analysis.get("contrasts"):
-            from sim.results import SUMMARY_METRICS
-
-            metrics = [m for m in analysis["metrics"] if m in SUMMARY_METRICS]
-            sections.append(contrast_section(sweep, metrics, analysis.get("baseline"),
-                                             analysis["contrasts"], n_resamples=n_resamples))
-        for name in analysis.get("extras") or []:
-            sections.append(extra_section(name)(sweep, out, analysis.get("options") or {}))
-        if analysis.get("figures"):
-            sections.append(_figures_section(out, analysis["figures"], sweep))
+        extras = analysis.get("extras") or []
+        steps = Progress(progress, 10 + len(extras), prefix="race-experiment")
+        report = _analyse(spec, out, sweep, sections, steps)
+        steps.close()
     title = spec.get("title") or spec["name"]
-    atomic_write_text(out / "findings.md", render(title, _header(spec, sweep), sections))
+    header = (f"Variant `{spec['variant']}`." if sweep is None
+              else design_header(spec, sweep))
+    atomic_write_text(out / "findings.md", render(title, header, sections))
     atomic_write_json(out / "findings.json", {
         "experiment": spec["name"], "variant": spec["variant"],
         "sections": {s.title: s.data for s in sections},
         "figures": [f for s in sections for f in s.figures],
     })
+    return report
+
+
+def design_header(spec: Mapping[str, Any], sweep: Any) -> str:
+    """Describe the run for ``findings.md``: the report's design sentence and the overrides."""
+    from analysis.findings import design_sentence
+
+    overrides = " ".join(sweep.definition.get("overrides", [])) or "none"
+    return f"{design_sentence(sweep, spec['variant'])} Overrides: `{overrides}`."
+
+
+def _analyse(spec: Mapping[str, Any], out: Path, sweep: Any, sections: list[Any],
+             steps: Any) -> Path:
+    """Compute the findings, write the report that opens with them; extend ``sections``.
+
+    Args:
+        spec: The resolved spec.
+        out: Output folder.
+        sweep: The loaded sweep.
+        sections: Sections so far (a calibration's fit); the findings, the
+            extras and the figures are appended.
+        steps: The :class:`analysis.report.Progress` of the analysis.
+
+    Returns:
+        Path of ``report/index.html``.
+    """
+    from analysis.findings import Section, contrast_findings, extra_section
+    from analysis.report import Answer, KeyFigures, build_report
+    from sim.results import SUMMARY_METRICS
+
+    analysis = spec["analysis"]
+    n_resamples = int(analysis.get("n_resamples", 4999))
+    findings = None
+    earlier = list(sections)
+    if analysis.get("contrasts"):
+        metrics = [m for m in analysis["metrics"] if m in SUMMARY_METRICS]
+        steps.plan(len(metrics))
+        steps.stage("findings: paired effects of the named contrasts")
+        findings = contrast_findings(sweep, metrics, analysis.get("baseline"),
+                                     analysis["contrasts"], n_resamples=n_resamples,
+                                     progress=steps.bar)
+        sections.append(findings.section())
+    extras = []
+    for name in analysis.get("extras") or []:
+        steps.stage(f"extra analysis {name}")
+        extras.append(extra_section(name)(sweep, out, analysis.get("options") or {}))
+    key = analysis.get("key_figures")
+    answer = Answer(spec.get("title") or spec["name"], spec.get("question", ""), findings,
+                    [*earlier, *extras],
+                    KeyFigures(key["lever"], key.get("by"), list(key["metrics"])) if key else None,
+                    spec["variant"])
+    report = build_report(sweep, out / "report", metrics=analysis.get("metrics"),
+                          baseline=analysis.get("baseline"), n_resamples=n_resamples,
+                          progress=steps, answer=answer)
+    sections.extend(extras)
+    order = list(key["metrics"]) if key else list(analysis.get("metrics") or [])
+    keys = sorted((out / "report" / "figures").glob("key_*.png"),
+                  key=lambda p: (order.index(p.stem[4:]) if p.stem[4:] in order else len(order),
+                                 p.stem))
+    if keys:
+        sections.append(Section("Key figures", "Paired effect against the lever's value "
+                                "with its 95% bootstrap interval (report/figures/key_*).\n", {},
+                                [p.relative_to(out).as_posix() for p in keys]))
+    if analysis.get("figures"):
+        sections.append(_figures_section(out, analysis["figures"], sweep))
     return report
 
 
@@ -577,19 +657,20 @@ def _dsair_report(spec: Mapping[str, Any], out: Path, sections: Sequence[Any]) -
     """Write a small HTML page for an experiment without a model sweep."""
     import html
 
+    from analysis.report import CSS, markdown_html
     from race_cli.outputs import atomic_write_text
 
     body = [f"<h1>{html.escape(spec.get('title') or spec['name'])}</h1>",
-            f"<p>{html.escape(spec.get('question', ''))}</p>"]
+            f'<p class="question" id="question"><b>Question.</b> '
+            f"{html.escape(spec.get('question', ''))}</p>"]
     for section in sections:
-        body.append(f"<h2>{html.escape(section.title)}</h2><pre>"
-                    f"{html.escape(section.text)}</pre>")
+        body.append(f"<h2>{html.escape(section.title)}</h2>{markdown_html(section.text, '../')}")
         body += [f'<p><img src="../{html.escape(f)}" style="max-width:100%"></p>'
                  for f in section.figures]
     path = out / "report" / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "<!doctype html>\n<html><head><meta charset='utf-8'><title>"
-                      + html.escape(spec["name"]) + "</title></head><body>\n"
+                      + html.escape(spec["name"]) + f"</title><style>{CSS}</style></head><body>\n"
                       + "\n".join(body) + "\n</body></html>\n")
     return path
 
@@ -708,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = inside(root / spec["name"] / spec["variant"], root, "name")
         if args.dry_run:
             return dry_run(spec, out, launcher)
-        report = run(spec, out, launcher=launcher)
+        report = run(spec, out, launcher=launcher, progress=True)
         if args.readme:
             print(f"README: {write_readme(spec_path, spec, out)}")
     except ExperimentError as exc:

@@ -66,6 +66,7 @@ def test_report_links_every_figure_and_regenerates_identically(grid_dir: Path) -
         "figures/fan_frontier_capability.png",
         "figures/fan_ai_market_usd_per_month.png",
         "figures/flows.png",
+        "figures/key_frontier_capability.png",
     ])
     text = index.read_text(encoding="utf-8")
     for anchor in ("sweep", "provenance", "points", "summary", "effects", "heatmaps",

@@ -217,8 +217,8 @@ def test_out_never_deletes_files_it_did_not_write(
     assert (out / "figures" / "distribution_compute_hhi.png").is_file()
     assert "figures/distribution_compute_hhi.png" in (out / MANIFEST).read_text()
     err = capsys.readouterr().err
-    assert "race-analyze: [1/8] checking metrics and points" in err
-    assert "race-analyze: [8/8] writing index.html" in err
+    assert "race-analyze: [1/9] checking metrics and points" in err
+    assert "race-analyze: [9/9] writing index.html (8/8 steps done" in err
     assert main([*args, "--metrics", "leader_gap_oom"]) == 0
     assert not (out / "figures" / "distribution_compute_hhi.png").exists()
     assert (out / "figures" / "distribution_leader_gap_oom.png").is_file()
