@@ -13,11 +13,11 @@ Run with ``python benchmarks/bench_model.py`` (``--help`` for options). It print
    (the default 300 per 20,000) and labs, clouds and talent pools at their
    defaults, and the ratio 10^6 : 10^4 (goal <= 1.5, i.e. linear);
 4. the race at each size over ``--race-months`` months, with the workforce
-   standing for the default 20,000 people (``scenario.represented_researchers``,
-   so only the resolution changes): frontier capability at the end, the number
-   of months in which every lab trained (had compute), the mean safety share and
-   lab staff in people, so that the race at 10^6 researchers can be compared
-   with the default's.
+   standing for the default 20,000 people (``scenario.represented_researchers``)
+   and the default 300 startups, so only the resolution changes: frontier
+   capability at the end, the number of months in which every lab trained (had
+   compute), the mean safety share and lab staff in people, so that the race
+   at 10^6 researchers can be compared with the default's.
 
 "Model time" is the wall time of ``sim.run`` (set-up, steps and collecting the
 results) in a warm process; interpreter start and imports are excluded. Each
@@ -130,13 +130,13 @@ def bench_scaling(sizes: list[int], months: int, repeats: int, seed: int) -> Non
 def bench_race_at_scale(sizes: list[int], months: int, seed: int) -> None:
     """Print, per workforce size, the frontier, months every lab trained and mean safety."""
     default = SimParams()
-    per_researcher = default.scenario.n_startups / default.scenario.n_researchers
-    print(f"\nThe race at scale: {months} months, seed {seed}")
+    print(f"\nThe race at scale: {months} months, seed {seed}; the default world (its "
+          f"{default.scenario.n_researchers:,} people and {default.scenario.n_startups} "
+          "startups) at each resolution")
     print(f"  {'researchers':>12}{'frontier OOM':>14}{'all labs trained':>18}"
           f"{'safety':>8}{'lab staff':>11}")
     for n in sizes:
         params = replace(default, steps=months, scenario__n_researchers=n,
-                         scenario__n_startups=max(1, round(per_researcher * n)),
                          scenario__represented_researchers=float(
                              default.scenario.n_researchers))
         model = RaceModel(params, seed)
