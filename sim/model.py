@@ -150,7 +150,7 @@ class RaceModel(mesa.Model):
         pick = self.clouds.preferred(p, nl + npl + st.size, self.rngs["compute"])
         lab = self.labs.compute_orders(p, self.ledger, o, self.t, month_price, pick,
                                        exo.hw_cost_usd(self.t))
-        pool_spot = self.pools.compute_request(
+        pool_spot, pool_public = self.pools.compute_request(
             o, exo.academic_budget_usd(self.t), self.workforce.salary_bill_usd(),
             month_price[pick[nl: nl + npl]], c.hw_cost_usd_per_h100e / exo.hw_cost_usd(self.t))
         st_spot, st_cloud = self.startups.compute_request(month_price)
@@ -166,7 +166,7 @@ class RaceModel(mesa.Model):
                                                   exo.price_floor_usd(self.t))
                                     for h in self.clouds.members)
         return ComputeSale(orders.buyers, alloc_p, alloc_s, month_price, lab.credit_price,
-                           lab.credit_h100e)
+                           lab.credit_h100e, pool_public)
 
     def _talent(self) -> None:
         """4. Employers set pay and post vacancies; researchers search, move and found."""
@@ -249,7 +249,7 @@ class RaceModel(mesa.Model):
         bills = (alloc_p + sale.spot_h100e) * sale.month_price[None, :]
         compute_bill = bills[np.isin(sale.buyers, self.pools.org_ids)].sum(axis=1)
         self.pools.draw_grants(led, o, self.exo.academic_budget_usd(self.t), salary_bill,
-                               compute_bill)
+                               compute_bill, sale.pool_public_share)
         sal_paid, paid = settle(led, sale.buyers, salary_bill[sale.buyers], bills,
                                 self.clouds.org_ids)
         paid_by_org = np.ones(o.size)

@@ -461,6 +461,7 @@ class ComputeSale:
         month_price: Price at each provider this month (USD per H100e-month).
         credit_price: Monthly price of an H100e on each lab's deal credits (USD).
         credit_h100e: Compute each lab may draw on credits (H100e).
+        pool_public_share: Share of each talent pool's compute that is public compute.
     """
 
     buyers: np.ndarray
@@ -469,6 +470,7 @@ class ComputeSale:
     month_price: np.ndarray
     credit_price: np.ndarray
     credit_h100e: np.ndarray
+    pool_public_share: np.ndarray
 
 
 def sell_compute(clouds: Clouds, p: SimParams, orders: ComputeOrders,

@@ -42,8 +42,6 @@ class TalentPools(AgentSet):
         members: Pools in pool order.
         org_ids: Organisation id of each pool.
         weights: Each pool's share of graduates.
-        public_compute_share: Share of each pool's compute paid by the public
-            compute programme this month.
     """
 
     def __init__(self, pools: list[TalentPool], p: SimParams) -> None:
@@ -52,7 +50,6 @@ class TalentPools(AgentSet):
         self.members = tuple(pools)
         self.org_ids = np.array([x.org_id for x in pools], dtype=np.int64)
         self.weights = np.array([x.weight for x in pools])
-        self.public_compute_share = np.zeros(len(pools))
 
     def budget_share(self, orgs: Orgs) -> np.ndarray:
         """Each pool's share of the academic budget: its share of academic headcount."""
@@ -75,7 +72,7 @@ class TalentPools(AgentSet):
                           room)
 
     def compute_request(self, orgs: Orgs, budget_usd: float, salary_bill_usd: np.ndarray,
-                        month_price: np.ndarray, cheaper: float) -> np.ndarray:
+                        month_price: np.ndarray, cheaper: float) -> tuple[np.ndarray, np.ndarray]:
         """Compute each pool asks for (H100e): what it affords per head, plus public compute.
 
         Args:
@@ -84,6 +81,9 @@ class TalentPools(AgentSet):
             salary_bill_usd: Salary bill per organisation (USD/month).
             month_price: Monthly price at each pool's provider (USD per H100e-month).
             cheaper: Hardware cost at the start over today's (compute per head grows with it).
+
+        Returns:
+            Compute asked for (H100e) and the share of it that is public compute.
         """
         ids, p = self.org_ids, self._p
         affordable = np.maximum(budget_usd * self.budget_share(orgs) - salary_bill_usd[ids],
@@ -91,15 +91,19 @@ class TalentPools(AgentSet):
         base = np.minimum(orgs.staff[ids] * p.talent.academic_compute_h100e_per_head * cheaper,
                           affordable)
         public = orgs.staff[ids] * p.governance.public_compute_h100e_per_academic
-        self.public_compute_share = np.divide(public, base + public, out=np.zeros(ids.size),
-                                              where=base + public > 0)
-        return base + public
+        share = np.divide(public, base + public, out=np.zeros(ids.size), where=base + public > 0)
+        return base + public, share
 
     def draw_grants(self, ledger: Ledger, orgs: Orgs, budget_usd: float,
-                    salary_bill_usd: np.ndarray, compute_bill_usd: np.ndarray) -> None:
-        """The government pays salaries and compute within the budget; public compute on top."""
+                    salary_bill_usd: np.ndarray, compute_bill_usd: np.ndarray,
+                    public_share: np.ndarray) -> None:
+        """The government pays salaries and compute within the budget; public compute on top.
+
+        ``public_share`` is each pool's share of compute that is public compute
+        (from :meth:`compute_request`).
+        """
         ids = self.org_ids
-        public = self.public_compute_share * compute_bill_usd
+        public = public_share * compute_bill_usd
         grant = np.minimum(salary_bill_usd[ids] + compute_bill_usd - public,
                            budget_usd * self.budget_share(orgs))
         ledger.transfer(GOVERNMENT, ids, grant, "academic_funding")
