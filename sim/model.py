@@ -93,7 +93,7 @@ class RaceModel(mesa.Model):
         run("demography", self._demography)
         run("capital", self._capital)
         sale = run("compute", self._compute)
-        run("talent", self._talent)
+        run("talent", self._talent, sale)
         train_flop = run("labs", self._labs)
         run("downstream", self._downstream)
         n_incidents = run("incidents", self._incidents)
@@ -150,8 +150,9 @@ class RaceModel(mesa.Model):
         pick = self.clouds.preferred(p, nl + npl + st.size, self.rngs["compute"])
         lab = self.labs.compute_orders(p, self.ledger, o, self.t, month_price, pick,
                                        exo.hw_cost_usd(self.t))
+        salary_bill = self.workforce.salary_bill_usd()
         pool_spot, pool_public = self.pools.compute_request(
-            o, exo.academic_budget_usd(self.t), self.workforce.salary_bill_usd(),
+            o, exo.academic_budget_usd(self.t), salary_bill,
             month_price[pick[nl: nl + npl]], c.hw_cost_usd_per_h100e / exo.hw_cost_usd(self.t))
         st_spot, st_cloud = self.startups.compute_request(month_price)
         orders = ComputeOrders.assemble(
@@ -166,10 +167,10 @@ class RaceModel(mesa.Model):
                                                   exo.price_floor_usd(self.t))
                                     for h in self.clouds.members)
         return ComputeSale(orders.buyers, alloc_p, alloc_s, month_price, lab.credit_price,
-                           lab.credit_h100e, pool_public)
+                           lab.credit_h100e, pool_public, salary_bill)
 
-    def _talent(self) -> None:
-        """4. Employers set pay and post vacancies; researchers search, move and found."""
+    def _talent(self, sale: ComputeSale) -> None:
+        """4. Employers set pay and post vacancies (pools: ``sale``'s salary bill); people move."""
         p, o, led, wf, exo = self.p, self.orgs, self.ledger, self.workforce, self.exo
         wf.count_staff()
         self.labs.set_pay(p, led, o, p.scenario.n_researchers * wf.people_per_row)
@@ -180,7 +181,7 @@ class RaceModel(mesa.Model):
         st, st_vac = self.startups.vacancies()
         vac[st] = st_vac
         vac[self.pools.org_ids] = self.pools.vacancies(o, exo.academic_budget_usd(self.t),
-                                                       wf.salary_bill_usd())
+                                                       sale.salary_bill_usd)
         o.vacancies[: o.size] = vac / wf.people_per_row
         founders = wf.search_and_move(self.t, self.rngs["talent"])
         self.startups.spin_out(founders, wf, self.t, self.suppliers(), self.rngs["downstream"])

@@ -462,6 +462,8 @@ class ComputeSale:
         credit_price: Monthly price of an H100e on each lab's deal credits (USD).
         credit_h100e: Compute each lab may draw on credits (H100e).
         pool_public_share: Share of each talent pool's compute that is public compute.
+        salary_bill_usd: Salaries owed per organisation when compute was bought
+            (USD/month); the talent phase posts vacancies from it.
     """
 
     buyers: np.ndarray
@@ -471,6 +473,7 @@ class ComputeSale:
     credit_price: np.ndarray
     credit_h100e: np.ndarray
     pool_public_share: np.ndarray
+    salary_bill_usd: np.ndarray
 
 
 def sell_compute(clouds: Clouds, p: SimParams, orders: ComputeOrders,

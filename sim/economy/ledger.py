@@ -81,9 +81,9 @@ class Ledger:
         amt = amt.ravel()
         if amt.size == 0:
             return
-        if not (amt.min() >= 0.0 and amt.max() < np.inf):
-            raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
         total = amt.sum()
+        if not amt.min() >= 0.0 or (total == np.inf and not amt.max() < np.inf):
+            raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
         self._post(src_a, amt, total, -1.0)
         self._post(dst_a, amt, total, 1.0)
         self.by_category_usd[category] = self.by_category_usd.get(category, 0.0) + total
@@ -93,7 +93,7 @@ class Ledger:
 
         Amounts to the same account are summed first (in order), then booked,
         so the result does not depend on how a transfer is split; ``total`` is
-        ``amt.sum()``.
+        ``amt.sum()``. Ids are sorted, so outside accounts (negative) come first.
         """
         flow = self.outflow_usd if sign < 0 else self.inflow_usd
         if ids.ndim == 0:
@@ -107,17 +107,15 @@ class Ledger:
         ids = ids.astype(np.int64, copy=False).ravel()
         if ids.size != amt.size:
             ids = np.broadcast_to(ids, amt.shape)
-        if ids.min() < 0:
-            ext = ids < 0
-            books = np.bincount(-ids[ext] - 1, weights=amt[ext], minlength=len(EXTERNAL))
-            for k in np.flatnonzero(books):
-                self._book_external(int(k), sign, float(books[k]))
-            ids, amt = ids[~ext], amt[~ext]
-            if ids.size == 0:
-                return
         if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
             ids, inverse = np.unique(ids, return_inverse=True)
             amt = np.bincount(inverse, weights=amt)
+        if ids[0] < 0:
+            n_ext = int(np.searchsorted(ids, 0))
+            for k in range(n_ext):
+                if amt[k] != 0.0:
+                    self._book_external(int(-ids[k] - 1), sign, float(amt[k]))
+            ids, amt = ids[n_ext:], amt[n_ext:]
         self.cash_usd[ids] += sign * amt
         flow[ids] += amt
 

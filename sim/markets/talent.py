@@ -131,3 +131,24 @@ def search_probability(
     p = (base_rate * (1.0 + np.exp(-tenure_months / tenure_scale_months))
          * (1.0 + liquid_wealth_usd / wealth_scale_usd) * (2.0 - mission_fit) / 2.0)
     return np.minimum(p, 1.0)
+
+
+def search_probability_bound(
+    base_rate: float, liquid_wealth_usd: np.ndarray, wealth_scale_usd: float
+) -> np.ndarray:
+    """Upper bound of :func:`search_probability` that needs only wealth: ``2 base (1 + wealth/W)``.
+
+    The tenure factor is at most 2 and the fit factor at most 1, and rounding
+    is monotone, so ``search_probability(...) <= bound`` holds exactly in
+    floating point: a uniform draw at or above the bound cannot lead to a
+    search, and the exact probability is needed only for draws below it.
+
+    Args:
+        base_rate: Base monthly search rate.
+        liquid_wealth_usd: Liquid wealth of each researcher.
+        wealth_scale_usd: Wealth ``W`` that doubles the search rate.
+
+    Returns:
+        Bounds, same shape as ``liquid_wealth_usd`` (may exceed 1).
+    """
+    return (base_rate * 2.0) * (1.0 + liquid_wealth_usd / wealth_scale_usd)

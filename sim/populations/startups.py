@@ -164,10 +164,11 @@ class Startups:
             pcloud[pick_big] = big_prov[rng.integers(0, n_big, int(pick_big.sum()))]
         o.partner_cloud[ids] = pcloud
         if alt and n_big:
-            own = np.where(rng.random(ids.size) < d.alt_cloud_share, rng.choice(alt, ids.size),
+            own = np.where(rng.random(ids.size) < d.alt_cloud_share,
+                           np.asarray(alt)[rng.integers(0, len(alt), ids.size)],
                            big_prov[rng.integers(0, n_big, ids.size)])
         elif alt:
-            own = rng.choice(alt, ids.size)
+            own = np.asarray(alt)[rng.integers(0, len(alt), ids.size)]
         else:
             own = big_prov[rng.integers(0, n_big, ids.size)]
         o.cloud[ids] = np.where(pcloud >= 0, pcloud, own)
@@ -367,7 +368,8 @@ class Startups:
         takes = ids[rng.random(ids.size) < self.p.startups.academic_founder_share]
         if takes.size == 0:
             return
-        acad = np.flatnonzero(self.orgs.kind[wf.employer[: wf.size]] == ACADEMIA)
+        in_academia = self.orgs.kind[: self.orgs.size] == ACADEMIA
+        acad = np.flatnonzero(in_academia[wf.employer[: wf.size]])
         if acad.size < takes.size:
             return
         founders = rng.choice(acad, takes.size, replace=False,

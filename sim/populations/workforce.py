@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.markets.sampling import categorical
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
     retained,
     sample_candidates,
     search_probability,
+    search_probability_bound,
 )
-from sim.orgs import ACADEMIA, LAB, STARTUP, Orgs
+from sim.orgs import ACADEMIA, HYPERSCALER, LAB, STARTUP, Orgs
 from sim.params import SimParams
 from sim.results import FLOW_KINDS
 
@@ -199,9 +201,10 @@ class Workforce(ResearcherTable):
 
     def grant_years(self, employer: np.ndarray) -> np.ndarray:
         """Equity grant on joining, in years of salary, by employer kind."""
-        kind = self.orgs.kind[employer]
-        return np.select([kind == LAB, kind == STARTUP],
-                         [self.p.labs.equity_grant_years, self.p.startups.equity_grant_years], 0.0)
+        by_kind = np.zeros(HYPERSCALER + 1)
+        by_kind[LAB] = self.p.labs.equity_grant_years
+        by_kind[STARTUP] = self.p.startups.equity_grant_years
+        return by_kind[self.orgs.kind[employer]]
 
     def count_staff(self) -> None:
         """Recompute each organisation's headcount, skill, staff and skill mass columns."""
@@ -239,7 +242,7 @@ class Workforce(ResearcherTable):
                 * (1.0 + p.graduate_growth_per_year) ** (t / 12.0))
         n_grad = int(rng.poisson(rate))
         if n_grad:
-            emp = rng.choice(pool_ids, n_grad, p=pool_weights / pool_weights.sum())
+            emp = pool_ids[categorical(pool_weights, n_grad, rng)]
             new = self.add(emp, rng, p.skill_sigma, p.pref_alpha, p.pref_beta, graduate=True)
             self.salary_usd[new] = self.pay(new)
             self.flows.log(np.full(n_grad, K_ENTRY), np.full(n_grad, K_ACAD))
@@ -267,14 +270,17 @@ class Workforce(ResearcherTable):
             Rows of the spin-out founders.
         """
         p, o, gov, n = self.p.talent, self.orgs, self.p.governance, self.size
-        emp = self.employer[:n]
-        fit = 1.0 - 0.5 * (np.abs(self.safety_pref[:n] - o.safety[emp])
-                           + np.abs(self.openness_pref[:n] - o.openness[emp]))
-        prob = search_probability(p.search_rate_per_month, self.tenure_months[:n],
-                                  p.search_tenure_months, self.liquid_wealth_usd[:n],
+        draw = rng.random(n)
+        maybe = np.flatnonzero(draw < search_probability_bound(
+            p.search_rate_per_month, self.liquid_wealth_usd[:n], p.search_wealth_usd))
+        emp = self.employer[maybe]
+        fit = 1.0 - 0.5 * (np.abs(self.safety_pref[maybe] - o.safety[emp])
+                           + np.abs(self.openness_pref[maybe] - o.openness[emp]))
+        prob = search_probability(p.search_rate_per_month, self.tenure_months[maybe],
+                                  p.search_tenure_months, self.liquid_wealth_usd[maybe],
                                   p.search_wealth_usd, fit)
-        forced = self.graduate[:n] | ~o.alive[emp]
-        search = forced | (rng.random(n) < prob)
+        search = self.graduate[:n] | ~o.alive[: o.size][self.employer[:n]]
+        search[maybe[draw[maybe] < prob]] = True
         s_rows = np.flatnonzero(search)
         cur = self.employer[s_rows]
         vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
@@ -341,7 +347,7 @@ class Workforce(ResearcherTable):
         n = self.size
         moved = np.zeros(n, dtype=bool)
         moved[movers] = True
-        at_lab = np.flatnonzero((o.kind[self.employer[:n]] == LAB) & ~moved)
+        at_lab = np.flatnonzero((o.kind[: o.size] == LAB)[self.employer[:n]] & ~moved)
         restrained = np.exp(-self.p.governance.noncompete_penalty)
         prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
                           * (1.0 + self.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
