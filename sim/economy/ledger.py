@@ -75,7 +75,7 @@ class Ledger:
         if src_a.ndim == 0 and dst_a.ndim == 0 and amt.ndim == 0:
             self._transfer_one(int(src_a), int(dst_a), float(amt), category)
             return
-        if not src_a.shape == dst_a.shape == amt.shape:
+        if amt.ndim == 0 or any(a.ndim and a.shape != amt.shape for a in (src_a, dst_a)):
             shape = np.broadcast_shapes(src_a.shape, dst_a.shape, amt.shape)
             amt = np.full(shape, float(amt)) if amt.ndim == 0 else np.broadcast_to(amt, shape)
         amt = amt.ravel()
