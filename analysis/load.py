@@ -120,6 +120,13 @@ class Sweep:
         return "grid"
 
     @property
+    def runs_path(self) -> Path:
+        """Where :attr:`runs` was read: ``runs.parquet``, ``parts/`` or ``runs.csv``."""
+        if self.store is None:
+            return self.path / RUNS_FILE
+        return self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES["runs"])
+
+    @property
     def jobs(self) -> list[int]:
         """Job ids (one per parameter point), ascending."""
         return sorted(int(j) for j in self.runs["job"].unique())
@@ -207,7 +214,7 @@ class Sweep:
         check_metrics([metric], "summary")
         rows = self.runs[self.runs["job"] == job]
         if rows.empty:
-            raise SweepError(f"job {job} is not in {self.path / RUNS_FILE}; jobs: {self.jobs}")
+            raise SweepError(f"job {job} is not in {self.runs_path}; jobs: {self.jobs}")
         return rows.sort_values("replicate")[metric].to_numpy(dtype=float)
 
 
@@ -507,6 +514,11 @@ def _load_store(root: Path) -> Sweep:
         if list(definition["params"]) != params:
             raise SweepError(f"{root / MANIFEST_JSON}: params {params} differ from "
                              f"{SWEEP_FILE} params {definition['params']} (mixed sweeps)")
+        design = definition.get("design")
+        listed = design.get("points") if isinstance(design, dict) else None
+        if isinstance(listed, list) and len(listed) != len(labels):
+            raise SweepError(f"{root / MANIFEST_JSON}: {len(labels)} points but {SWEEP_FILE} "
+                             f"lists {len(listed)} (mixed sweeps)")
     else:
         definition = {"name": root.name, "params": params, "replicates": len(seeds)}
     if isinstance(definition.get("replicates"), int) and definition["replicates"] != len(seeds):

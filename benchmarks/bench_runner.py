@@ -15,8 +15,10 @@ Three measurements, printed as figures:
    / cores) / wall time, the wall time covering the pool's start-up, the runs,
    the parts, the aggregate and the shutdown. The target is >= 0.95.
 3. **Store**: size of the Parquet aggregate of (2) against the CSV export of
-   the same tables (the format the Hydra path writes), and the time to read
-   one summary column and one time-series column from each.
+   the same tables (the format the Hydra path writes), the time to read
+   one summary column and one time-series column from each, and the time
+   :func:`analysis.load.load_sweep` takes to load the whole sweep (runs,
+   time series and flows, validated) from the store against the CSV tables.
 
 Usage::
 
@@ -129,6 +131,42 @@ def bench_store(store_dir: Path) -> None:
         print(f"[store] {kind}: Parquet {size_p / 1e3:.1f} kB vs CSV {size_c / 1e3:.1f} kB "
               f"({size_c / size_p:.1f}x smaller); read one column {reads['parquet'] * 1e3:.2f} ms "
               f"vs {reads['csv'] * 1e3:.2f} ms ({reads['csv'] / reads['parquet']:.1f}x faster)")
+    bench_load(store, csv_dir)
+
+
+def bench_load(store, csv_dir: Path) -> None:
+    """Time :func:`analysis.load.load_sweep` (all three tables) on the store and on its CSV export.
+
+    The CSV folder gets the ``sweep.yaml`` and ``provenance.json`` a Hydra
+    multirun would have, so that the loader takes its CSV path there.
+    """
+    import json
+
+    import yaml
+
+    from analysis.load import load_sweep
+
+    manifest = store.manifest()
+    (csv_dir / "sweep.yaml").write_text(yaml.safe_dump(
+        {"params": manifest["params"], "replicates": len(manifest["seeds"])}), encoding="utf-8")
+    (csv_dir / "provenance.json").write_text(json.dumps(manifest["versions"]), encoding="utf-8")
+
+    def load(path: Path) -> int:
+        sweep = load_sweep(path)
+        return len(sweep.runs) + len(sweep.timeseries) + len(sweep.flows)
+
+    times, rows = {}, {}
+    for label, path in (("parquet", store.path), ("csv", csv_dir)):
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            rows[label] = load(path)
+            best = min(best, time.perf_counter() - start)
+        times[label] = best
+    assert rows["parquet"] == rows["csv"]
+    print(f"[store] load_sweep (runs, time series, flows; {rows['csv']} rows): Parquet store "
+          f"{times['parquet'] * 1e3:.1f} ms vs CSV tables {times['csv'] * 1e3:.1f} ms "
+          f"({times['csv'] / times['parquet']:.1f}x faster)")
 
 
 def main() -> None:

@@ -253,6 +253,15 @@ def test_sweep_yaml_must_agree_with_the_manifest(copy):
     (copy / "sweep.yaml").write_text(yaml.safe_dump({"params": PARAMS, "replicates": 5}))
     with pytest.raises(SweepError, match=r"3 seeds but sweep\.yaml says replicates=5"):
         load_sweep(copy)
+    (copy / "sweep.yaml").write_text(yaml.safe_dump(
+        {"params": PARAMS, "replicates": 3, "design": {"kind": "grid", "points": LABELS[:2]}}))
+    with pytest.raises(SweepError, match=r"manifest\.json: 4 points but sweep\.yaml lists 2"):
+        load_sweep(copy)
+    (copy / "sweep.yaml").write_text(yaml.safe_dump(
+        {"name": "shares", "params": PARAMS, "replicates": 3, "design": {"kind": "lhs"}}))
+    sweep = load_sweep(copy)
+    assert (sweep.name, sweep.design_kind, sweep.runs_path) == ("shares", "lhs",
+                                                                copy / "runs.parquet")
 
 
 def test_failures_json_must_be_a_list_of_failures(copy):
