@@ -178,13 +178,13 @@ class Sweep:
             path, table = self._store_table("flows")
         _remap_jobs(table, self.job_map, path)
         for column in ("from_kind", "to_kind"):
-            unknown = sorted(set(table[column].astype(str)) - set(FLOW_KINDS))
+            unknown = sorted(set(map(str, table[column].unique())) - set(FLOW_KINDS))
             if unknown:
                 raise SweepError(
                     f"{path}: unknown organisation kind(s) {unknown} in {column}; "
                     f"known: {', '.join(FLOW_KINDS)}"
                 )
-        extra = _run_keys(table) - _run_keys(self.runs)
+        extra = _run_keys(table[["job", "seed"]].drop_duplicates()) - _run_keys(self.runs)
         if extra:
             job, seed = sorted(extra)[0]
             raise SweepError(f"{path}: job {job}, seed {seed} is not among the sweep's runs "
