@@ -18,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from analysis.errors import SweepError
 
@@ -81,6 +82,28 @@ def parse_thresholds(items: Sequence[str]) -> dict[str, float]:
     return thresholds
 
 
+def failure_note(sweep: Any) -> str | None:
+    """Return one line naming the points left out because their runs failed, if any.
+
+    Args:
+        sweep: The loaded :class:`analysis.load.Sweep`.
+
+    Returns:
+        The line, or ``None`` when ``failures.json`` lists no run without results.
+    """
+    from sweeps.store import FAILURES_JSON
+
+    if not sweep.failures:
+        return None
+    first = sweep.failures[0]
+    points = sorted({f.point for f in sweep.failures})
+    more = " ..." if len(points) > 10 else ""
+    return (f"{len(sweep.failures)} run(s) failed, so point(s) "
+            f"{', '.join(map(str, points[:10]))}{more} are left out (all listed in "
+            f"{sweep.path / FAILURES_JSON}; e.g. point {first.point} seed {first.seed}: "
+            f"{first.error})")
+
+
 def run(args: argparse.Namespace) -> Path:
     """Load the sweep (aggregating job folders if needed) and write its report.
 
@@ -93,7 +116,7 @@ def run(args: argparse.Namespace) -> Path:
     sweep_dir: Path = args.sweep_dir
     if not sweep_dir.is_dir():
         raise SweepError(f"{sweep_dir}: not a directory (expected a sweep directory)")
-    from sweeps.store import FAILURES_JSON, MANIFEST_JSON, RUNS_CSV
+    from sweeps.store import MANIFEST_JSON, RUNS_CSV
 
     if not (sweep_dir / MANIFEST_JSON).is_file() and not (sweep_dir / RUNS_CSV).is_file():
         from analysis.aggregate import aggregate
@@ -106,13 +129,9 @@ def run(args: argparse.Namespace) -> Path:
     from analysis.report import build_report
 
     sweep = load_sweep(sweep_dir)
-    if sweep.failures:
-        first = sweep.failures[0]
-        points = sorted({f.point for f in sweep.failures})
-        print(f"race-analyze: {len(sweep.failures)} run(s) failed, so point(s) "
-              f"{', '.join(map(str, points[:10]))}{' ...' if len(points) > 10 else ''} are left "
-              f"out (all listed in {sweep_dir / FAILURES_JSON}; e.g. point {first.point} seed "
-              f"{first.seed}: {first.error})", file=sys.stderr, flush=True)
+    note = failure_note(sweep)
+    if note:
+        print(f"race-analyze: {note}", file=sys.stderr, flush=True)
     return build_report(
         sweep,
         args.out,

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from analysis.cli import main as analyze
+from analysis.cli import failure_note
 from analysis.errors import SweepError
 from analysis.load import load_sweep, start_year
 from sim import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS, Results
@@ -190,20 +190,16 @@ def test_partial_failure_is_reported_with_its_error(tmp_path):
         "same seed list, so rerun the sweep to complete the 1 missing run(s)")
 
 
-def test_failed_point_is_listed_not_dropped(tmp_path, monkeypatch, capsys):
+def test_failed_point_is_listed_not_dropped(tmp_path):
     path = run(tmp_path / "sweep", fails_at({(0.75, s) for s in SEEDS}))
     sweep = load_sweep(path)
     assert sweep.jobs == [0, 1, 3] and sweep.missing_jobs == [2]
     assert [(f.point, f.seed, f.error) for f in sweep.failures] == [
         (2, s, f"RuntimeError: diverged at seed {s}") for s in SEEDS]
-    import analysis.report
-
-    monkeypatch.setattr(analysis.report, "build_report", lambda *a, **k: path / "index.html")
-    assert analyze([str(path)]) == 0
-    err = capsys.readouterr().err
-    assert (f"race-analyze: 3 run(s) failed, so point(s) 2 are left out (all listed in "
-            f"{path / 'failures.json'}; e.g. point 2 seed 7: RuntimeError: diverged at seed 7)"
-            in err)
+    assert failure_note(sweep) == (
+        f"3 run(s) failed, so point(s) 2 are left out (all listed in {path / 'failures.json'}; "
+        "e.g. point 2 seed 7: RuntimeError: diverged at seed 7)")
+    assert failure_note(load_sweep(run(tmp_path / "clean"))) is None
 
 
 def test_every_run_failed(tmp_path):
@@ -268,4 +264,15 @@ def test_failures_json_must_be_a_list_of_failures(copy):
     (copy / "failures.json").write_text('[{"point": 0}]')
     with pytest.raises(SweepError, match=r"failures\.json: expected a JSON list of "
                                          r"\{point, seed, error\}"):
+        load_sweep(copy)
+
+
+def test_file_of_another_version_is_named(copy):
+    """A summary metric this version does not know (a store written by another version)."""
+    table = pq.read_table(copy / "runs.parquet")
+    renamed = table.rename_columns([*table.column_names[:-1], "mystery_index"])
+    pq.write_table(renamed, copy / "runs.parquet")
+    with pytest.raises(SweepError, match=rf"runs\.parquet: columns differ from the runs schema "
+                                         rf"of this version \(missing: {SUMMARY_METRICS[-1]}; "
+                                         r"unknown: mystery_index; or another order\)"):
         load_sweep(copy)
