@@ -3,8 +3,11 @@
 A thin layer over the Python API (:func:`analysis.load.load_sweep`,
 :func:`analysis.report.build_report`). Only ``argparse`` and ``pathlib`` are
 imported at start-up, so ``--help`` answers at once; pandas, scipy and
-matplotlib load when a report is built. If ``runs.csv`` is missing, it is
-first aggregated from the job folders with ``analysis.aggregate.aggregate``.
+matplotlib load when a report is built. A sweep run by the runner is read
+from its Parquet store; for a Hydra multirun without ``runs.csv``, the CSV
+tables are first aggregated from the job folders with
+``analysis.aggregate.aggregate``. Runs listed in ``failures.json`` whose
+points are left out are named on standard error.
 Each stage prints its name to standard error (``race-analyze: [3/8] paired
 effects ...``), with progress bars when standard error is a terminal.
 """
@@ -15,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from analysis.errors import SweepError
 
@@ -30,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
-                        help="sweep directory (sweep.yaml, runs.csv, timeseries.csv, ...)")
+                        help="sweep directory (a Parquet store with manifest.json, or a Hydra "
+                             "multirun's sweep.yaml and job folders)")
     parser.add_argument("--metrics", nargs="+", metavar="METRIC",
                         help="metrics to analyse (summary or time-series names; default: "
                              "a set of racing, safety, concentration and brain-drain metrics)")
@@ -77,6 +82,28 @@ def parse_thresholds(items: Sequence[str]) -> dict[str, float]:
     return thresholds
 
 
+def failure_note(sweep: Any) -> str | None:
+    """Return one line naming the points left out because their runs failed, if any.
+
+    Args:
+        sweep: The loaded :class:`analysis.load.Sweep`.
+
+    Returns:
+        The line, or ``None`` when ``failures.json`` lists no run without results.
+    """
+    from sweeps.store import FAILURES_JSON
+
+    if not sweep.failures:
+        return None
+    first = sweep.failures[0]
+    points = sorted({f.point for f in sweep.failures})
+    more = " ..." if len(points) > 10 else ""
+    return (f"{len(sweep.failures)} run(s) failed, so point(s) "
+            f"{', '.join(map(str, points[:10]))}{more} are left out (all listed in "
+            f"{sweep.path / FAILURES_JSON}; e.g. point {first.point} seed {first.seed}: "
+            f"{first.error})")
+
+
 def run(args: argparse.Namespace) -> Path:
     """Load the sweep (aggregating job folders if needed) and write its report.
 
@@ -89,7 +116,9 @@ def run(args: argparse.Namespace) -> Path:
     sweep_dir: Path = args.sweep_dir
     if not sweep_dir.is_dir():
         raise SweepError(f"{sweep_dir}: not a directory (expected a sweep directory)")
-    if not (sweep_dir / "runs.csv").is_file():
+    from sweeps.store import MANIFEST_JSON, RUNS_CSV
+
+    if not (sweep_dir / MANIFEST_JSON).is_file() and not (sweep_dir / RUNS_CSV).is_file():
         from analysis.aggregate import aggregate
 
         print(f"race-analyze: aggregating the job folders of {sweep_dir}", file=sys.stderr,
@@ -100,6 +129,9 @@ def run(args: argparse.Namespace) -> Path:
     from analysis.report import build_report
 
     sweep = load_sweep(sweep_dir)
+    note = failure_note(sweep)
+    if note:
+        print(f"race-analyze: {note}", file=sys.stderr, flush=True)
     return build_report(
         sweep,
         args.out,

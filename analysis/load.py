@@ -1,18 +1,29 @@
 """Load a sweep directory into validated, tidy pandas tables.
 
-The directory layout is fixed by ``docs/contracts.md``: ``sweep.yaml``,
-``runs.csv`` (one row per job and seed), ``timeseries.csv`` (one row per
-job, seed and month), ``flows.csv`` (researcher moves per job, seed, year and
-pair of organisation kinds) and ``provenance.json``. Every check raises
-:class:`~analysis.errors.SweepError` with a message that names the file and
-says what is wrong: a missing or truncated file, a mixed sweep (jobs with
-different swept parameters or different seed lists, rows from other runs) or
-an unknown metric.
+The directory layout is fixed by ``docs/contracts.md`` and owned by
+:mod:`sweeps.store`. A sweep run by the runner (``race-sim-sweep``,
+``race-experiment``, :func:`sweeps.runner.run_design`; a ``manifest.json`` in
+the directory) is read from its Parquet store: the aggregate
+(``runs.parquet``, ``timeseries.parquet``, ``flows.parquet``), or the parts
+when the aggregate is missing or older than them. Its columns arrive typed,
+so only what can still be wrong is checked: a part missing or unreadable,
+runs that do not match the manifest (points, seeds, replicates), and pairs
+without results, which are either listed in ``failures.json`` (reported with
+their errors) or missing (an interrupted sweep).
+
+A Hydra multirun (``race-sim -m``, ``race-sim-sweep --executor hydra``; no
+manifest) is read from the CSV tables built from its job folders
+(:mod:`analysis.load_csv`, which checks truncation and types).
+
+Both kinds then pass the same checks that the tables form one sweep: one
+value per swept parameter and point, the same seed list at every point
+(common random numbers), time series and flows covering the same runs. Every
+check raises :class:`~analysis.errors.SweepError` with a message of one line
+that names the file and says what is wrong.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -25,14 +36,22 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import SweepError
+from analysis.load_csv import FLOWS_COLUMNS, TIMESERIES_KEYS
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS
 from sweeps.store import (
+    AGGREGATE_FILES,
+    FAILURES_JSON,
     FLOWS_CSV,
+    MANIFEST_JSON,
+    PARTS_DIR,
     PROVENANCE_JSON,
     ROOT_SEED_COLUMN,
     RUNS_CSV,
     SWEEP_YAML,
     TIMESERIES_CSV,
+    Failure,
+    StoreError,
+    SweepStore,
 )
 
 RUNS_FILE = RUNS_CSV
@@ -41,11 +60,8 @@ FLOWS_FILE = FLOWS_CSV
 SWEEP_FILE = SWEEP_YAML
 PROVENANCE_FILE = PROVENANCE_JSON
 
-TIMESERIES_KEYS = ("job", "seed", "step")
-
 #: ``runs.csv`` column of a swept root seed (``sweep.yaml`` lists it as ``seed``).
 ROOT_SEED = ROOT_SEED_COLUMN
-FLOWS_COLUMNS = ("job", "seed", "year", "from_kind", "to_kind", "moves")
 
 
 @dataclass
@@ -53,22 +69,30 @@ class Sweep:
     """A loaded sweep: its definition, provenance and tidy result tables.
 
     ``runs`` is read and validated at load time; ``timeseries`` and ``flows``
-    (larger files) are read and validated on first access.
+    (larger tables) are read and validated on first access.
 
     Attributes:
         path: The sweep directory.
-        definition: Contents of ``sweep.yaml`` as plain Python objects.
-        provenance: Contents of ``provenance.json``.
+        definition: Contents of ``sweep.yaml`` as plain Python objects (for a
+            store without one, ``name``, ``params`` and ``replicates`` from
+            its manifest).
+        provenance: Contents of ``provenance.json`` (a store without one: the
+            versions in its manifest).
         params: Swept parameters (dotted keys) in ``runs.csv`` column order.
         runs: One row per (job, seed): ``job``, the swept parameters,
             ``replicate``, ``seed`` and every summary metric (NaN = null),
             sorted by job and replicate.
-        missing_jobs: Design points listed in ``sweep.yaml`` that have no
-            rows in ``runs.csv`` (failed or not yet run).
+        missing_jobs: Design points that have no runs (failed or not yet run).
         job_map: Job id in the files -> job id in the tables. The identity,
             except for sweeps over the root seed (``root_seed`` column): jobs
             that differ only in their root seed are one parameter point, named
             by its smallest job id, with the seeds of all of them.
+        failures: Runs listed in ``failures.json`` without results (the
+            points of :attr:`missing_jobs` whose every run failed).
+        store: The Parquet store the tables come from; ``None`` for a Hydra
+            multirun read from CSV.
+        from_parts: Read the store's parts rather than its aggregate (which
+            is missing or older than the parts).
     """
 
     path: Path
@@ -78,6 +102,9 @@ class Sweep:
     runs: pd.DataFrame
     missing_jobs: list[int] = field(default_factory=list)
     job_map: dict[int, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    store: SweepStore | None = field(default=None, repr=False, compare=False)
+    from_parts: bool = False
 
     @property
     def name(self) -> str:
@@ -93,6 +120,13 @@ class Sweep:
         return "grid"
 
     @property
+    def runs_path(self) -> Path:
+        """Where :attr:`runs` was read: ``runs.parquet``, ``parts/`` or ``runs.csv``."""
+        if self.store is None:
+            return self.path / RUNS_FILE
+        return self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES["runs"])
+
+    @property
     def jobs(self) -> list[int]:
         """Job ids (one per parameter point), ascending."""
         return sorted(int(j) for j in self.runs["job"].unique())
@@ -105,7 +139,7 @@ class Sweep:
 
     @property
     def metrics(self) -> list[str]:
-        """Summary metrics present in ``runs.csv`` (all of :data:`sim.SUMMARY_METRICS`)."""
+        """Summary metrics present in ``runs`` (all of :data:`sim.SUMMARY_METRICS`)."""
         return [c for c in self.runs.columns if c in SUMMARY_METRICS]
 
     @cached_property
@@ -119,12 +153,53 @@ class Sweep:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         """Long table ``job, seed, step`` + every time-series metric, validated."""
-        return _load_timeseries(self.path / TIMESERIES_FILE, self.runs, self.job_map)
+        if self.store is None:
+            from analysis.load_csv import read_timeseries
+
+            path = self.path / TIMESERIES_FILE
+            table = read_timeseries(path)
+        else:
+            path, table = self._store_table("timeseries")
+        _remap_jobs(table, self.job_map, path)
+        table = table.sort_values(list(TIMESERIES_KEYS), ignore_index=True)
+        _check_horizons(path, table)
+        _check_same_runs(path, _run_keys(table[table["step"] == 0]), self.runs)
+        return table
 
     @cached_property
     def flows(self) -> pd.DataFrame:
         """Researcher moves ``job, seed, year, from_kind, to_kind, moves``, validated."""
-        return _load_flows(self.path / FLOWS_FILE, self.runs, self.job_map)
+        if self.store is None:
+            from analysis.load_csv import read_flows
+
+            path = self.path / FLOWS_FILE
+            table = read_flows(path)
+        else:
+            path, table = self._store_table("flows")
+        _remap_jobs(table, self.job_map, path)
+        for column in ("from_kind", "to_kind"):
+            unknown = sorted(set(map(str, table[column].unique())) - set(FLOW_KINDS))
+            if unknown:
+                raise SweepError(
+                    f"{path}: unknown organisation kind(s) {unknown} in {column}; "
+                    f"known: {', '.join(FLOW_KINDS)}"
+                )
+        extra = _run_keys(table[["job", "seed"]].drop_duplicates()) - _run_keys(self.runs)
+        if extra:
+            job, seed = sorted(extra)[0]
+            raise SweepError(f"{path}: job {job}, seed {seed} is not among the sweep's runs "
+                             "(mixed sweeps or stale file)")
+        return table.sort_values(list(FLOWS_COLUMNS[:5]), ignore_index=True)
+
+    def _store_table(self, kind: str) -> tuple[Path, pd.DataFrame]:
+        """Read a table of the store as pandas, ``point`` renamed ``job``; return its source too."""
+        assert self.store is not None
+        path = self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES[kind])
+        try:
+            table = self.store.table(kind, from_parts=self.from_parts).to_pandas()
+        except StoreError as exc:
+            raise SweepError(str(exc)) from None
+        return path, table.rename(columns={"point": "job"})
 
     def metric_values(self, metric: str, job: int) -> np.ndarray:
         """Return one summary metric at one job, in seed order (NaN = null).
@@ -139,7 +214,7 @@ class Sweep:
         check_metrics([metric], "summary")
         rows = self.runs[self.runs["job"] == job]
         if rows.empty:
-            raise SweepError(f"job {job} is not in {self.path / RUNS_FILE}; jobs: {self.jobs}")
+            raise SweepError(f"job {job} is not in {self.runs_path}; jobs: {self.jobs}")
         return rows.sort_values("replicate")[metric].to_numpy(dtype=float)
 
 
@@ -147,21 +222,31 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep directory.
 
     Args:
-        path: The sweep directory (see ``docs/contracts.md``).
+        path: The sweep directory (see ``docs/contracts.md``): a Parquet store
+            (with ``manifest.json``) or the CSV tables of a Hydra multirun.
 
     Returns:
         The loaded :class:`Sweep`; time series and flows load on first access.
 
     Raises:
-        SweepError: A file is missing, truncated or malformed, the sweep mixes
-            parameter sets or seed lists, or a column names an unknown metric.
+        SweepError: A file is missing, truncated or malformed, runs do not
+            match the manifest, a point lacks some of its runs (failed or
+            not run), the sweep mixes parameter sets or seed lists, or a
+            column names an unknown metric.
     """
     root = Path(path)
     if not root.is_dir():
         raise SweepError(f"{root}: not a directory (expected a sweep directory)")
+    if (root / MANIFEST_JSON).is_file():
+        return _load_store(root)
+    from analysis.load_csv import read_runs
+
     definition = _load_definition(root / SWEEP_FILE)
     provenance = _load_provenance(root / PROVENANCE_FILE)
-    runs, params = _load_runs(root / RUNS_FILE, definition)
+    runs, params = read_runs(root / RUNS_FILE, definition)
+    if ROOT_SEED not in params:
+        _check_runs_consistency(root / RUNS_FILE, runs, params, definition)
+    runs = runs.sort_values(["job", "replicate"], ignore_index=True)
     missing = _check_design_points(root, definition, runs)
     runs, params, job_map = _pool_root_seeds(root / RUNS_FILE, runs, params)
     return Sweep(root, definition, provenance, params, runs, missing, job_map)
@@ -265,6 +350,7 @@ def _labels(sweep: Sweep, render: Callable[[str, str, Any], str]) -> dict[int, s
     return labels
 
 
+
 #: Calendar year of month 0 when neither the sweep nor a job records one (``scenario.start_year``).
 DEFAULT_START_YEAR = 2015
 
@@ -272,9 +358,10 @@ DEFAULT_START_YEAR = 2015
 def start_year(sweep: Sweep) -> int:
     """Return the calendar year of month 0 of the sweep's runs (``scenario.start_year``).
 
-    Taken from the resolved config in the first job folder's ``provenance.json``,
-    else from a ``scenario.start_year=...`` override in ``sweep.yaml``, else
-    :data:`DEFAULT_START_YEAR` (the model's default).
+    Taken from the parameters of the first point in the store's manifest, or
+    from the resolved config in the first job folder's ``provenance.json`` (a
+    Hydra multirun), else from a ``scenario.start_year=...`` override in
+    ``sweep.yaml``, else :data:`DEFAULT_START_YEAR` (the model's default).
 
     Args:
         sweep: The loaded sweep.
@@ -282,6 +369,11 @@ def start_year(sweep: Sweep) -> int:
     Returns:
         The start year.
     """
+    if sweep.store is not None:
+        try:
+            return int(sweep.store.point_config(sweep.jobs[0])["scenario"]["start_year"])
+        except (StoreError, ValueError, KeyError, TypeError):
+            pass
     folders = sorted((d for d in sweep.path.iterdir() if d.is_dir() and d.name.isdigit()),
                      key=lambda d: int(d.name)) if sweep.path.is_dir() else []
     for folder in folders:
@@ -402,129 +494,159 @@ def _load_provenance(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_csv_checked(path: Path) -> pd.DataFrame:
-    """Read a CSV file after checking that it is complete.
 
-    A file is complete when it is non-empty, ends with a newline and every
-    line has as many fields as the header; a file cut while being written or
-    copied fails one of these.
+# --- the Parquet store of a sweep run by the runner ----------------------------------------
+
+def _load_store(root: Path) -> Sweep:
+    """Read a sweep directory written by the runner (see :func:`load_sweep`)."""
+    store = SweepStore(root)
+    try:
+        manifest = store.manifest() or {}
+        seeds, params, labels = _manifest_design(root / MANIFEST_JSON, manifest)
+        failures = store.failures()
+        from_parts = not store.aggregate_is_current()
+        table = store.table("runs", from_parts=from_parts).to_pandas()
+    except StoreError as exc:
+        raise SweepError(str(exc)) from None
+    source = root / (PARTS_DIR if from_parts else AGGREGATE_FILES["runs"])
+    if (root / SWEEP_FILE).is_file():
+        definition = _load_definition(root / SWEEP_FILE)
+        if list(definition["params"]) != params:
+            raise SweepError(f"{root / MANIFEST_JSON}: params {params} differ from "
+                             f"{SWEEP_FILE} params {definition['params']} (mixed sweeps)")
+        design = definition.get("design")
+        listed = design.get("points") if isinstance(design, dict) else None
+        if isinstance(listed, list) and len(listed) != len(labels):
+            raise SweepError(f"{root / MANIFEST_JSON}: {len(labels)} points but {SWEEP_FILE} "
+                             f"lists {len(listed)} (mixed sweeps)")
+    else:
+        definition = {"name": root.name, "params": params, "replicates": len(seeds)}
+    if isinstance(definition.get("replicates"), int) and definition["replicates"] != len(seeds):
+        raise SweepError(f"{root / MANIFEST_JSON}: {len(seeds)} seeds but {SWEEP_FILE} says "
+                         f"replicates={definition['replicates']} (mixed sweeps)")
+    if (root / PROVENANCE_FILE).is_file():
+        provenance = _load_provenance(root / PROVENANCE_FILE)
+    else:
+        provenance = dict(manifest.get("versions") or {})
+    table = table.rename(columns={"point": "job"})
+    _check_against_manifest(source, table, len(labels), seeds)
+    failed = _check_complete(root, source, table, seeds, failures)
+    columns = [ROOT_SEED if p == "seed" else p for p in params]
+    values = pd.DataFrame([list(row) for row in labels], columns=columns)
+    jobs = table["job"].to_numpy()
+    runs = pd.concat([table[["job"]], values.iloc[jobs].reset_index(drop=True),
+                      table.drop(columns=["job"])], axis=1)
+    runs = runs.sort_values(["job", "replicate"], ignore_index=True)
+    missing = sorted(set(range(len(labels))) - set(jobs.tolist()))
+    runs, columns, job_map = _pool_root_seeds(source, runs, columns)
+    return Sweep(root, definition, provenance, columns, runs, missing, job_map, failed,
+                 store, from_parts)
+
+
+def _manifest_design(path: Path, manifest: dict[str, Any]) -> tuple[list[int], list[str],
+                                                                     list[list[Any]]]:
+    """Return the seeds, swept parameters and per-point labels of a manifest, checked."""
+    seeds, params, labels = (manifest.get(k) for k in ("seeds", "params", "labels"))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+        raise SweepError(f"{path}: key 'seeds' must list the seeds run at every point")
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise SweepError(f"{path}: key 'params' must list the swept parameters")
+    if not isinstance(labels, list) or not all(isinstance(r, list) and len(r) == len(params)
+                                               for r in labels):
+        raise SweepError(f"{path}: key 'labels' must give one value per swept parameter for "
+                         "every point")
+    if manifest.get("points_count", len(labels)) != len(labels):
+        raise SweepError(f"{path}: points_count={manifest.get('points_count')} but "
+                         f"{len(labels)} points are labelled")
+    return seeds, params, labels
+
+
+def _check_against_manifest(source: Path, table: pd.DataFrame, n_points: int,
+                            seeds: list[int]) -> None:
+    """Raise if a run's point, seed or replicate is not the manifest's."""
+    outside = table[(table["job"] < 0) | (table["job"] >= n_points)]
+    if not outside.empty:
+        raise SweepError(f"{source}: point {int(outside['job'].iloc[0])} is not among the "
+                         f"{n_points} points of {MANIFEST_JSON} (a part of another design?)")
+    position = {seed: replicate for replicate, seed in enumerate(seeds)}
+    expected = table["seed"].map(position)
+    wrong = expected.isna() | (expected != table["replicate"])
+    if wrong.any():
+        row = table[wrong].iloc[0]
+        raise SweepError(
+            f"{source}: point {int(row['job'])} has seed {int(row['seed'])} as replicate "
+            f"{int(row['replicate'])}; {MANIFEST_JSON} seeds are {_seed_text(seeds)} (a part of "
+            "another design?)")
+
+
+def _check_complete(root: Path, source: Path, table: pd.DataFrame, seeds: list[int],
+                    failures: list[Failure]) -> list[Failure]:
+    """Check that every point with runs has all of its seeds; return the failed runs.
+
+    A run missing at a point that has others breaks the common seed list:
+    raise, quoting the error recorded in ``failures.json`` or saying that the
+    run is missing (an interrupted sweep). Points without any run are allowed
+    (they become :attr:`Sweep.missing_jobs`); the failures among them are returned.
+    """
+    done = _run_keys(table)
+    failed = [f for f in failures if (f.point, f.seed) not in done]
+    if table.empty:
+        reason = (f"all {len(failed)} listed in {root / FAILURES_JSON} failed, e.g. point "
+                  f"{failed[0].point} seed {failed[0].seed}: {failed[0].error}" if failed
+                  else "the sweep has not finished any")
+        raise SweepError(f"{source}: no runs ({reason})")
+    counts = table.groupby("job").size()
+    partial = sorted((int(j), s) for j in counts.index[counts < len(seeds)] for s in seeds
+                     if (int(j), s) not in done)
+    if partial:
+        point, seed = partial[0]
+        listed = {(f.point, f.seed): f for f in failed}
+        broken = sum(1 for pair in partial if pair in listed)
+        if (point, seed) in listed:
+            why = (f"failed ({root / FAILURES_JSON}: {listed[point, seed].error}; "
+                   f"{broken} such failed run(s))")
+        else:
+            why = "has no results and is not in failures.json (an interrupted sweep?)"
+        raise SweepError(
+            f"{source}: point {point} seed {seed} {why}; every point must run the same "
+            f"seed list, so rerun the sweep to complete the {len(partial)} missing run(s)")
+    return failed
+
+
+def _seed_text(seeds: Sequence[int]) -> str:
+    """Format a seed list compactly (at most 8 seeds)."""
+    return "[" + ", ".join(map(str, seeds[:8])) + (", ...]" if len(seeds) > 8 else "]")
+
+
+def _check_horizons(path: Path, table: pd.DataFrame) -> None:
+    """Raise unless every run has months ``0 .. horizon - 1`` with one horizon.
 
     Args:
-        path: The CSV file.
-
-    Returns:
-        The table (empty cells and ``nan`` as NaN; other text stays text).
-
-    Raises:
-        SweepError: The file is missing, empty, truncated or unparsable.
+        path: The file named in the message.
+        table: Time series sorted by (job, seed, step).
     """
-    if not path.is_file():
-        raise SweepError(f"{path}: missing")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise SweepError(f"{path}: empty (expected a header line and rows)")
-    if not raw.endswith(b"\n"):
-        raise SweepError(f"{path}: truncated (the last line has no line end)")
-    _check_field_counts(path, raw)
-    try:
-        return pd.read_csv(io.BytesIO(raw), keep_default_na=False, na_values=["", "nan", "NaN"])
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise SweepError(f"{path}: cannot be parsed as CSV: {exc}") from exc
-
-
-def _check_field_counts(path: Path, raw: bytes) -> None:
-    """Raise if a line of an unquoted CSV has a different field count than the header."""
-    if b'"' in raw:
-        return
-    lines = raw.count(b"\n")
-    header_fields = raw[: raw.index(b"\n")].count(b",") + 1
-    if raw.count(b",") == (header_fields - 1) * lines:
-        return
-    for number, line in enumerate(raw.split(b"\n")[:-1], start=1):
-        fields = line.count(b",") + 1
-        if fields != header_fields:
-            raise SweepError(
-                f"{path}: line {number} has {fields} fields, the header has {header_fields} "
-                "(truncated or corrupted file)"
-            )
-
-
-def _integer_column(table: pd.DataFrame, column: str, path: Path) -> None:
-    """Convert a key column to int64 in place, or raise naming the file."""
-    values = pd.to_numeric(table[column], errors="coerce")
-    bad = values.isna() | (values != np.round(values))
-    if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise SweepError(
-            f"{path}: column {column!r} needs an integer in every row; line {line} has "
-            f"{table[column].iloc[line - 2]!r}"
-        )
-    table[column] = values.astype(np.int64)
-
-
-def _numeric_columns(table: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
-    """Convert metric columns to float in place (empty cells -> NaN), or raise."""
-    for column in columns:
-        if pd.api.types.is_bool_dtype(table[column]):
-            table[column] = table[column].astype(float)
-            continue
-        values = pd.to_numeric(table[column], errors="coerce")
-        bad = values.isna() & table[column].notna()
-        if bad.any():
-            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise SweepError(
-                f"{path}: column {column!r} must be numeric; line {line} has "
-                f"{table[column].iloc[line - 2]!r}"
-            )
-        table[column] = values.astype(float)
-
-
-def _check_metric_columns(path: Path, present: Sequence[str], expected: Sequence[str]) -> None:
-    """Raise if metric columns are unknown or missing."""
-    unknown = [c for c in present if c not in expected]
-    if unknown:
-        raise SweepError(
-            f"{path}: unknown metric column(s) {', '.join(unknown)}; known: {', '.join(expected)}"
-        )
-    missing = [m for m in expected if m not in present]
-    if missing:
-        raise SweepError(f"{path}: missing metric column(s) {', '.join(missing)}")
-
-
-def _load_runs(path: Path, definition: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
-    """Read and validate ``runs.csv``; return the table and the swept parameters."""
-    if not path.is_file():
-        raise SweepError(
-            f"{path}: missing; build it from the job folders with "
-            "analysis.aggregate.aggregate(sweep_dir) (race-analyze does this)"
-        )
-    table = read_csv_checked(path)
-    columns = list(table.columns)
-    if not columns or columns[0] != "job" or "replicate" not in columns or "seed" not in columns:
-        raise SweepError(
-            f"{path}: header must start with job, the swept parameters, replicate, seed; "
-            f"got {', '.join(columns[:6])}"
-        )
-    r = columns.index("replicate")
-    if columns[r + 1 : r + 2] != ["seed"]:
-        raise SweepError(f"{path}: column 'seed' must follow 'replicate'")
-    params = columns[1:r]
-    _check_metric_columns(path, columns[r + 2 :], SUMMARY_METRICS)
-    declared = [ROOT_SEED if p == "seed" else p for p in definition["params"]]
-    if set(params) != set(declared):
-        raise SweepError(
-            f"{path}: swept parameter columns {params} differ from {SWEEP_FILE} params "
-            f"{declared} (mixed sweeps)"
-        )
     if table.empty:
-        raise SweepError(f"{path}: no rows (no finished runs)")
-    for column in ("job", "replicate", "seed"):
-        _integer_column(table, column, path)
-    _numeric_columns(table, SUMMARY_METRICS, path)
-    if ROOT_SEED not in params:
-        _check_runs_consistency(path, table, params, definition)
-    return table.sort_values(["job", "replicate"], ignore_index=True), params
+        return
+    keys = table[["job", "seed"]].to_numpy()
+    first = np.ones(len(table), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    starts = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts, len(table)))
+    position = np.arange(len(table)) - np.repeat(starts, lengths)
+    horizon = int(lengths.max())
+    bad = np.flatnonzero((table["step"].to_numpy() != position)
+                         | (np.repeat(lengths, lengths) != horizon))
+    if bad.size:
+        job, seed = (int(v) for v in keys[bad[0]])
+        run = table["step"].to_numpy()[(keys[:, 0] == job) & (keys[:, 1] == seed)]
+        raise SweepError(
+            f"{path}: job {job}, seed {seed} has {len(run)} steps (months {int(run.min())}-"
+            f"{int(run.max())}), other runs have {horizon}: truncated file or runs with "
+            "different horizons"
+        )
 
+
+# --- checks shared by both layouts ---------------------------------------------------------
 
 def _pool_root_seeds(
     path: Path, table: pd.DataFrame, params: list[str]
@@ -640,76 +762,19 @@ def _remap_jobs(table: pd.DataFrame, job_map: dict[int, int], path: Path) -> Non
     table["job"] = mapped.astype(np.int64)
 
 
-def _load_timeseries(path: Path, runs: pd.DataFrame, job_map: dict[int, int]) -> pd.DataFrame:
-    """Read and validate ``timeseries.csv`` against the runs."""
-    table = read_csv_checked(path)
-    columns = list(table.columns)
-    if columns[:3] != list(TIMESERIES_KEYS):
-        raise SweepError(f"{path}: header must start with job, seed, step; got {columns[:3]}")
-    _check_metric_columns(path, columns[3:], TIMESERIES_METRICS)
-    for column in TIMESERIES_KEYS:
-        _integer_column(table, column, path)
-    _remap_jobs(table, job_map, path)
-    _numeric_columns(table, TIMESERIES_METRICS, path)
-    _check_same_runs(path, _run_keys(table), runs)
-    if table.duplicated(list(TIMESERIES_KEYS)).any():
-        job, seed, step = (int(v) for v in table.loc[
-            table.duplicated(list(TIMESERIES_KEYS)), list(TIMESERIES_KEYS)].iloc[0])
-        raise SweepError(f"{path}: job {job}, seed {seed} has step {step} twice")
-    per_run = table.groupby(["job", "seed"])["step"].agg(["count", "min", "max"])
-    horizon = int(per_run["count"].max())
-    short = per_run[(per_run["count"] != horizon) | (per_run["min"] != 0)
-                    | (per_run["max"] != horizon - 1)]
-    if not short.empty:
-        (job, seed), row = next(iter(short.iterrows()))
-        raise SweepError(
-            f"{path}: job {job}, seed {seed} has {row['count']} steps "
-            f"(months {row['min']}-{row['max']}), other runs have {horizon}: truncated file "
-            "or runs with different horizons"
-        )
-    return table.sort_values(list(TIMESERIES_KEYS), ignore_index=True)
-
-
-def _load_flows(path: Path, runs: pd.DataFrame, job_map: dict[int, int]) -> pd.DataFrame:
-    """Read and validate ``flows.csv`` against the runs (zero flows are omitted)."""
-    table = read_csv_checked(path)
-    if list(table.columns) != list(FLOWS_COLUMNS):
-        raise SweepError(
-            f"{path}: header must be {', '.join(FLOWS_COLUMNS)}; got {', '.join(table.columns)}"
-        )
-    for column in ("job", "seed", "year"):
-        _integer_column(table, column, path)
-    _remap_jobs(table, job_map, path)
-    _numeric_columns(table, ["moves"], path)
-    for column in ("from_kind", "to_kind"):
-        unknown = sorted(set(table[column].astype(str)) - set(FLOW_KINDS))
-        if unknown:
-            raise SweepError(
-                f"{path}: unknown organisation kind(s) {unknown} in {column}; "
-                f"known: {', '.join(FLOW_KINDS)}"
-            )
-    if (table["moves"] < 0).any() or table["moves"].isna().any():
-        raise SweepError(f"{path}: column 'moves' must be a non-negative count in every row")
-    extra = _run_keys(table) - _run_keys(runs)
-    if extra:
-        job, seed = sorted(extra)[0]
-        raise SweepError(
-            f"{path}: job {job}, seed {seed} is not in {RUNS_FILE} (mixed sweeps or stale file)"
-        )
-    return table.sort_values(list(FLOWS_COLUMNS[:5]), ignore_index=True)
-
-
 def _check_same_runs(path: Path, found: set[tuple[int, int]], runs: pd.DataFrame) -> None:
-    """Raise if a per-run table covers other (job, seed) pairs than ``runs.csv``."""
+    """Raise if a per-run table covers other (job, seed) pairs than the runs table."""
     expected = _run_keys(runs)
     if found - expected:
         job, seed = sorted(found - expected)[0]
         raise SweepError(
-            f"{path}: job {job}, seed {seed} is not in {RUNS_FILE} (mixed sweeps or stale file)"
+            f"{path}: job {job}, seed {seed} is not among the sweep's runs (mixed sweeps or "
+            "stale file)"
         )
     if expected - found:
         job, seed = sorted(expected - found)[0]
         raise SweepError(
-            f"{path}: no rows for job {job}, seed {seed} listed in {RUNS_FILE} "
-            "(truncated or stale file)"
+            f"{path}: no rows for job {job}, seed {seed} of the sweep's runs (truncated or "
+            "stale file)"
         )
+

@@ -48,7 +48,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from analysis.errors import SweepError
-from analysis.load import RUNS_FILE, Sweep, check_metrics
+from analysis.load import Sweep, check_metrics
 from analysis.stats import N_RESAMPLES, bootstrap_interval
 from sim.results import SUMMARY_METRICS
 
@@ -141,7 +141,7 @@ def saltelli_blocks(sweep: Sweep) -> SaltelliBlocks:
         SweepError: The jobs do not form an A, B, AB_1..AB_d design (see the
             module docstring), naming the first job that breaks it.
     """
-    where = sweep.path / RUNS_FILE
+    where = sweep.runs_path
     params = sweep.params
     d = len(params)
     points = sweep.points
@@ -405,7 +405,7 @@ def first_order_table(
     if statistic not in ("mean", "median"):
         raise SweepError(f"statistic={statistic!r}: allowed: mean, median")
     names = check_metrics(sweep.metrics if metrics is None else metrics, "summary")
-    where = sweep.path / RUNS_FILE
+    where = sweep.runs_path
     points = sweep.points.set_index("job")
     for p in sweep.params:
         if not pd.api.types.is_numeric_dtype(points[p]) or pd.api.types.is_bool_dtype(points[p]):

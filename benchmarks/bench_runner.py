@@ -15,8 +15,10 @@ Three measurements, printed as figures:
    / cores) / wall time, the wall time covering the pool's start-up, the runs,
    the parts, the aggregate and the shutdown. The target is >= 0.95.
 3. **Store**: size of the Parquet aggregate of (2) against the CSV export of
-   the same tables (the format the Hydra path writes), and the time to read
-   one summary column and one time-series column from each.
+   the same tables (the format the Hydra path writes), the time to read
+   one summary column and one time-series column from each, and the time
+   :func:`analysis.load.load_sweep` takes to load the whole sweep (runs,
+   time series and flows, validated) from the store against the CSV tables.
 
 Usage::
 
@@ -30,6 +32,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sweeps.store import SweepStore
 
 #: Environment variable naming the folder where timed runs leave their model times.
 TIMES_ENV = "RACE_SIM_BENCH_TIMES"
@@ -129,6 +135,42 @@ def bench_store(store_dir: Path) -> None:
         print(f"[store] {kind}: Parquet {size_p / 1e3:.1f} kB vs CSV {size_c / 1e3:.1f} kB "
               f"({size_c / size_p:.1f}x smaller); read one column {reads['parquet'] * 1e3:.2f} ms "
               f"vs {reads['csv'] * 1e3:.2f} ms ({reads['csv'] / reads['parquet']:.1f}x faster)")
+    bench_load(store, csv_dir)
+
+
+def bench_load(store: SweepStore, csv_dir: Path) -> None:
+    """Time :func:`analysis.load.load_sweep` (all three tables) on the store and on its CSV export.
+
+    The CSV folder gets the ``sweep.yaml`` and ``provenance.json`` a Hydra
+    multirun would have, so that the loader takes its CSV path there.
+    """
+    import json
+
+    import yaml
+
+    from analysis.load import load_sweep
+
+    manifest = store.manifest()
+    (csv_dir / "sweep.yaml").write_text(yaml.safe_dump(
+        {"params": manifest["params"], "replicates": len(manifest["seeds"])}), encoding="utf-8")
+    (csv_dir / "provenance.json").write_text(json.dumps(manifest["versions"]), encoding="utf-8")
+
+    def load(path: Path) -> int:
+        sweep = load_sweep(path)
+        return len(sweep.runs) + len(sweep.timeseries) + len(sweep.flows)
+
+    wall, cpu, rows = {}, {}, {}
+    for _ in range(10):
+        for label, path in (("parquet", store.path), ("csv", csv_dir)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            rows[label] = load(path)
+            wall[label] = min(wall.get(label, float("inf")), time.perf_counter() - start)
+            cpu[label] = min(cpu.get(label, float("inf")), time.process_time() - start_cpu)
+    assert rows["parquet"] == rows["csv"]
+    print(f"[store] load_sweep (runs, time series, flows; {rows['csv']} rows), best of 10: "
+          f"Parquet store {wall['parquet'] * 1e3:.1f} ms wall / {cpu['parquet'] * 1e3:.1f} ms "
+          f"processor vs CSV tables {wall['csv'] * 1e3:.1f} / {cpu['csv'] * 1e3:.1f} ms "
+          f"({wall['csv'] / wall['parquet']:.1f}x / {cpu['csv'] / cpu['parquet']:.1f}x faster)")
 
 
 def main() -> None:

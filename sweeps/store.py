@@ -310,6 +310,10 @@ def schemas() -> dict[str, pa.Schema]:
     }
 
 
+#: File of each table kind's aggregate.
+AGGREGATE_FILES: dict[str, str] = {"runs": RUNS_PARQUET, "timeseries": TIMESERIES_PARQUET,
+                                   "flows": FLOWS_PARQUET}
+
 #: Sort keys of each table kind in the aggregate.
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("point", "seed"),
@@ -387,6 +391,60 @@ def write_parquet(path: Path, table: pa.Table) -> None:
 
     with atomic_writer(path, binary=True) as handle:
         pq.write_table(table.combine_chunks(), handle, compression=COMPRESSION)
+
+
+def read_parquet(path: str | Path, kind: str, columns: Sequence[str] | None = None) -> pa.Table:
+    """Read one Parquet table of a sweep directory after checking it against its schema.
+
+    Args:
+        path: A part or aggregate file.
+        kind: Its table kind (``runs``, ``timeseries`` or ``flows``).
+        columns: Columns to read (default: all).
+
+    Returns:
+        The table.
+
+    Raises:
+        StoreError: The file is missing, is not a readable Parquet file
+            (truncated or corrupt), or its columns or types differ from
+            :func:`schemas` (written by another version).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: missing")
+    try:
+        handle = pq.ParquetFile(path)
+        found = handle.schema_arrow
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"{path}: not a readable Parquet file (truncated or corrupt): "
+                         f"{_one_line(exc)}") from None
+    expected = schemas()[kind]
+    if found.names != expected.names:
+        missing = [n for n in expected.names if n not in found.names]
+        unknown = [n for n in found.names if n not in expected.names]
+        raise StoreError(
+            f"{path}: columns differ from the {kind} schema of this version (missing: "
+            f"{', '.join(missing[:5]) or '-'}; unknown: {', '.join(unknown[:5]) or '-'}; or "
+            "another order); written by another version of race-sim: rerun the sweep")
+    wrong = [f"{f.name} is {f.type}, expected {e.type}" for f, e in zip(found, expected,
+                                                                        strict=True)
+             if not f.type.equals(e.type)]
+    if wrong:
+        raise StoreError(f"{path}: {'; '.join(wrong[:3])} (written by another version of "
+                         "race-sim: rerun the sweep)")
+    try:
+        return handle.read(columns=list(columns) if columns else None)
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"{path}: not a readable Parquet file (truncated or corrupt): "
+                         f"{_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """Return an exception as ``Type: message`` on one line (at most 200 characters)."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
 
 
 def design_hash(points: Sequence[Mapping[str, Any]], seeds: Sequence[int]) -> str:
@@ -629,25 +687,36 @@ class SweepStore:
         return [folder / f"{task}.{kind}.parquet" for task in committed]
 
     def done_pairs(self) -> set[tuple[int, int]]:
-        """Return the (point, seed) pairs with committed results."""
-        import pyarrow.parquet as pq
+        """Return the (point, seed) pairs with committed results.
 
+        Raises:
+            StoreError: A part's runs file is unreadable (:func:`read_parquet`).
+        """
         pairs: set[tuple[int, int]] = set()
         for path in self._part_files("runs"):
-            table = pq.ParquetFile(path).read(columns=["point", "seed"])
+            table = read_parquet(path, "runs", ["point", "seed"])
             pairs.update(zip(table.column("point").to_pylist(),
                              table.column("seed").to_pylist(), strict=True))
         return pairs
 
     def _read_parts(self, kind: str) -> pa.Table:
-        """Concatenate the committed parts of a table kind (duplicated pairs dropped)."""
+        """Concatenate the committed parts of a table kind (duplicated pairs dropped).
+
+        Raises:
+            StoreError: A committed part lacks this kind's file, or a file is
+                unreadable (:func:`read_parquet`).
+        """
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         schema = schemas()[kind]
         tables, seen = [], set()
         for path in self._part_files(kind):
-            table = pq.ParquetFile(path).read().cast(schema)
+            if not path.is_file():
+                commit = path.with_name(path.name.replace(f".{kind}.parquet", ".runs.parquet"))
+                raise StoreError(f"{path}: missing, though its task's {commit.name} exists (an "
+                                 f"incomplete part: delete {commit} and rerun the sweep to redo "
+                                 "that task)")
+            table = read_parquet(path, kind).cast(schema)
             pairs = set(zip(table.column("point").to_pylist(), table.column("seed").to_pylist(),
                             strict=True))
             if pairs & seen:  # the same pair committed twice (a task retried after a timeout)
@@ -660,24 +729,47 @@ class SweepStore:
         table = pa.concat_tables(tables) if tables else schema.empty_table()
         return table.sort_by([(key, "ascending") for key in SORT_KEYS[kind]])
 
-    def table(self, kind: str, columns: Sequence[str] | None = None) -> pa.Table:
+    def table(self, kind: str, columns: Sequence[str] | None = None,
+              from_parts: bool = False) -> pa.Table:
         """Read an aggregated table (``runs``, ``timeseries`` or ``flows``).
 
         Args:
             kind: Table kind.
             columns: Columns to read (default: all).
+            from_parts: Read the parts even when the aggregate file exists
+                (see :meth:`aggregate_is_current`).
 
         Returns:
             The table, from the aggregate file when present, else from the parts.
-        """
-        import pyarrow.parquet as pq
 
-        path = self.path / {"runs": RUNS_PARQUET, "timeseries": TIMESERIES_PARQUET,
-                            "flows": FLOWS_PARQUET}[kind]
-        if path.is_file():
-            return pq.ParquetFile(path).read(columns=list(columns) if columns else None)
+        Raises:
+            StoreError: A file is missing or unreadable (:func:`read_parquet`).
+        """
+        path = self.path / AGGREGATE_FILES[kind]
+        if path.is_file() and not from_parts:
+            return read_parquet(path, kind, columns)
         table = self._read_parts(kind)
         return table.select(list(columns)) if columns else table
+
+    def aggregate_is_current(self) -> bool:
+        """Return whether ``runs.parquet`` holds exactly the runs of the committed parts.
+
+        It does not after a rerun that was interrupted before its aggregate was
+        written. A store whose ``parts/`` holds no part (kept as its aggregate
+        only) counts as current when ``runs.parquet`` exists.
+
+        Raises:
+            StoreError: A file is unreadable (:func:`read_parquet`).
+        """
+        path = self.path / RUNS_PARQUET
+        if not path.is_file():
+            return False
+        parts = self.done_pairs()
+        if not parts:
+            return True
+        table = read_parquet(path, "runs", ["point", "seed"])
+        return parts == set(zip(table.column("point").to_pylist(),
+                                table.column("seed").to_pylist(), strict=True))
 
     def aggregate(self) -> Aggregate:
         """Read the parts into ``runs.parquet``, ``timeseries.parquet`` and ``flows.parquet``.
@@ -688,8 +780,7 @@ class SweepStore:
         Returns:
             The paths written and the number of runs.
         """
-        paths = {"runs": self.path / RUNS_PARQUET, "timeseries": self.path / TIMESERIES_PARQUET,
-                 "flows": self.path / FLOWS_PARQUET}
+        paths = {kind: self.path / name for kind, name in AGGREGATE_FILES.items()}
         rows = 0
         for kind, path in paths.items():
             table = self._read_parts(kind)
@@ -709,12 +800,20 @@ class SweepStore:
         return path
 
     def failures(self) -> list[Failure]:
-        """Return the failures recorded by the last run (empty when none)."""
+        """Return the failures recorded by the last run (empty when none).
+
+        Raises:
+            StoreError: ``failures.json`` is not a list of ``{point, seed, error}``.
+        """
         path = self.path / FAILURES_JSON
         if not path.is_file():
             return []
-        return [Failure(int(f["point"]), int(f["seed"]), str(f["error"]))
-                for f in json.loads(path.read_text(encoding="utf-8"))]
+        try:
+            return [Failure(int(f["point"]), int(f["seed"]), str(f["error"]))
+                    for f in json.loads(path.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"{path}: expected a JSON list of {{point, seed, error}} "
+                             f"({_one_line(exc)})") from None
 
     # -- CSV export --------------------------------------------------------------------
 
@@ -759,10 +858,10 @@ class SweepStore:
 
 
 __all__ = [
-    "DONE_JSON", "ERROR_JSON", "FAILURES_JSON", "FLOWS_CSV", "FLOWS_PARQUET", "LOCK_FILE",
-    "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON", "ROOT_SEED_COLUMN", "RUNS_CSV",
+    "AGGREGATE_FILES", "DONE_JSON", "ERROR_JSON", "FAILURES_JSON", "FLOWS_CSV", "FLOWS_PARQUET",
+    "LOCK_FILE", "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON", "ROOT_SEED_COLUMN", "RUNS_CSV",
     "RUNS_PARQUET", "SWEEP_YAML", "TIMESERIES_CSV", "TIMESERIES_PARQUET", "Aggregate",
     "Failure", "StoreError", "StoreLocked", "SweepStore", "atomic_write_bytes",
     "atomic_write_json", "atomic_write_text", "atomic_writer", "cell", "csv_text",
-    "environment", "job_dirs", "load_record", "schemas",
+    "environment", "job_dirs", "load_record", "read_parquet", "schemas",
 ]
