@@ -24,12 +24,14 @@ from sim.markets.race import (
     race_pressure,
     win_probability,
 )
+from sim.markets.sampling import categorical
 from sim.markets.talent import (
     accept_applicants,
     choose_employer,
     retained,
     sample_candidates,
     search_probability,
+    search_probability_bound,
 )
 from sim.metrics import (
     capability_weighted_mean,
@@ -264,6 +266,38 @@ def test_search_probability_exact_bounds_and_monotonicity():
     p = search_probability(gen.random(), gen.uniform(0, 600, 1000), 24.0,
                            gen.lognormal(13, 3, 1000), 2e6, gen.random(1000))
     assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_search_probability_bound_holds_exactly_and_is_tight():
+    assert search_probability_bound(0.02, np.array([0.0, 2e6]), 2e6).tolist() == [0.04, 0.08]
+    gen = np.random.default_rng(11)
+    for _ in range(50):
+        n, base = 2000, gen.uniform(0.0, 0.5)
+        wealth = np.where(gen.random(n) < 0.5, 0.0, gen.lognormal(13, 3, n))
+        tenure = np.where(gen.random(n) < 0.2, 0.0, gen.uniform(0, 600, n))
+        fit = np.where(gen.random(n) < 0.2, 0.0, gen.random(n))
+        p = search_probability(base, tenure, 24.0, wealth, 2e6, fit)
+        bound = search_probability_bound(base, wealth, 2e6)
+        assert (p <= bound).all()
+        tight = (tenure == 0.0) & (fit == 0.0) & (bound < 1.0)
+        np.testing.assert_array_equal(p[tight], bound[tight])
+
+
+def test_categorical_makes_the_draws_of_generator_choice():
+    for seed in range(100):
+        gen = np.random.default_rng(seed)
+        k = int(gen.integers(1, 12))
+        w = gen.random(k) * gen.choice([1e-9, 1.0, 1e9])
+        w[gen.random(k) < 0.3] = 0.0
+        if w.sum() == 0.0:
+            w[0] = 1.0
+        n = int(gen.integers(0, 40))
+        a, b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+        np.testing.assert_array_equal(categorical(w, n, a), b.choice(k, n, p=w / w.sum()))
+        assert a.random() == b.random()
+    draws = categorical(np.array([0.0, 3.0, 1.0]), 40_000, np.random.default_rng(0))
+    assert 0 not in draws
+    assert np.mean(draws == 1) == pytest.approx(0.75, abs=0.01)
 
 
 # -------------------------------------------------------------- capital market
