@@ -367,7 +367,9 @@ class Workforce(ResearcherTable):
     def vest_and_grow(self) -> None:
         """Grow staff equity with the employer's valuation, vest it linearly, add tenure.
 
-        Works on contiguous views of the table (no gathers).
+        A share ``1 / max(1, vesting_months - tenure)`` of unvested equity vests
+        each month (all of it from the last month of the schedule on). Works on
+        contiguous views of the table (no gathers).
         """
         n = self.size
         g = self.orgs.valuation_growth[self.employer[:n]]
@@ -375,8 +377,8 @@ class Workforce(ResearcherTable):
                                     self.tenure_months[:n])
         unvested *= g
         vested *= g
-        months = self.p.talent.vesting_months
-        vest = np.where(tenure < months, unvested / np.maximum(1.0, months - tenure), unvested)
+        left = np.subtract(self.p.talent.vesting_months, tenure)
+        vest = np.divide(unvested, np.maximum(left, 1.0, out=left), out=left)
         unvested -= vest
         vested += vest
         tenure += 1.0
