@@ -899,6 +899,9 @@ def _model_at(model: Any, loc: Sequence[Any]) -> type[BaseModel] | None:
 def error_line(exc: ValidationError, prefix: str = "") -> str:
     """Return the first error of a validation as one line naming key, value and what is allowed.
 
+    An unknown key is reported before the other errors (a misspelt key also
+    leaves a required one missing, and its name is the better hint).
+
     Rules checked by the models raise :class:`SpecError` with a message that
     starts with the offending key relative to the model; pydantic's own errors
     (types, ranges, choices, unknown or missing keys) are worded here as
@@ -911,7 +914,8 @@ def error_line(exc: ValidationError, prefix: str = "") -> str:
     Returns:
         The message, on one line.
     """
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [prefix, *error["loc"]] if prefix else list(error["loc"])
     where = _dotted(loc)
     cause = (error.get("ctx") or {}).get("error")

@@ -286,3 +286,9 @@ def test_schema_of_the_docs_matches_the_models():
                   specs.CalibrationSpec):
         fields = ", ".join(model.model_fields)
         assert f"`{model.__name__}`: {fields}" in text, model.__name__
+
+
+def test_a_misspelt_key_is_reported_before_the_key_it_leaves_missing():
+    data = _set(_experiment(), "analysis/key_figures", {"lever": "x", "metric": ["a"]})
+    assert _refusal(specs.ExperimentSpec, data) == (
+        "analysis.key_figures.metric: unknown field; allowed: lever, by, metrics")
