@@ -313,9 +313,9 @@ def validate(spec: Mapping[str, Any], out: Path, launcher: Sequence[str] = ()) -
 
         check_dsair_spec(spec["dsair"])
         return
-    _check_points(spec, _definition(spec, out, {}, launcher))
-    _check_metrics(spec)
     _check_options(spec["analysis"])
+    _check_metrics(spec)
+    _check_points(spec, _definition(spec, out, {}, launcher))
 
 
 def claim(out: Path, spec: Mapping[str, Any]) -> None:
