@@ -282,10 +282,14 @@ def test_dry_run_and_real_run_refuse_the_same_experiments(tmp_path, capsys):
 
 def test_schema_of_the_docs_matches_the_models():
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    for model in (specs.SweepSpec, specs.ExperimentSpec, specs.AnalysisSpec,
-                  specs.CalibrationSpec):
-        fields = ", ".join(model.model_fields)
-        assert f"`{model.__name__}`: {fields}" in text, model.__name__
+    models = (specs.SweepSpec, specs.Design, specs.ExperimentSpec, specs.AnalysisSpec,
+              specs.KeyFigures, specs.CalibrationSpec, specs.Target, specs.Screen)
+    for model in models:
+        fields = ", ".join(model.model_json_schema()["properties"])
+        assert f"- `{model.__name__}`: {fields}\n" in text, model.__name__
+    assert specs.SweepSpec.model_json_schema()["properties"]["replicates"] == {
+        "default": 1, "maximum": specs.MAX_REPLICATES, "minimum": 1, "title": "Replicates",
+        "type": "integer"}
 
 
 def test_a_misspelt_key_is_reported_before_the_key_it_leaves_missing():
