@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import math
 import re
-import types
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -354,9 +352,6 @@ MAX_RESAMPLES = 1_000_000
 #: Most seeds, objective evaluations and screen points of a calibration.
 MAX_CALIBRATION_COUNT = 100_000
 
-#: Settings shared by every model: exact YAML types (no ``"1"`` for 1, no ``true`` for 1),
-#: unknown keys refused, no infinities or NaN.
-_STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
 
 def _plain_name(value: str) -> str:
@@ -455,7 +450,28 @@ def _within_parameter_range(where: str, lo: float, hi: float, meta: dict[str, An
         raise SpecError(f"{where}.hi={hi}: above the parameter's allowed range (<= {allowed_hi})")
 
 
-class Bounds(BaseModel):
+class _Spec(BaseModel):
+    """Base of the spec models: strict types and unknown keys refused.
+
+    YAML types are taken as written (no ``"1"`` for 1, no ``true`` for 1), no
+    infinities or NaN; an unknown key is refused with the keys that are allowed.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        """Refuse the first unknown key (before the fields, so a misspelling is named)."""
+        if isinstance(data, dict):
+            unknown = [key for key in data if key not in cls.model_fields]
+            if unknown:
+                raise SpecError(f"{unknown[0]}: unknown field; allowed: "
+                                f"{', '.join(cls.model_fields)}")
+        return data
+
+
+class Bounds(_Spec):
     """Bounds of a sampled or fitted parameter, in the parameter's unit.
 
     Attributes:
@@ -464,13 +480,12 @@ class Bounds(BaseModel):
         scale: ``linear`` or ``log`` (sample uniformly in the logarithm; sweeps only).
     """
 
-    model_config = _STRICT
     lo: float
     hi: float
     scale: Literal["linear", "log"] = "linear"
 
 
-class Design(BaseModel):
+class Design(_Spec):
     """The ``design`` field of a sweep.
 
     Attributes:
@@ -482,7 +497,6 @@ class Design(BaseModel):
         saltelli: Sobol only: N (d + 2) points from which total-order indices are estimated.
     """
 
-    model_config = _STRICT
     kind: Literal["grid", "lhs", "sobol"] = "grid"
     samples: int | None = Field(None, ge=1)
     seed: Seed | None = None
@@ -496,7 +510,7 @@ def _default_seed() -> int:
     return SimParams().seed
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(_Spec):
     """A sweep definition (``race-sim-sweep FILE``, or an experiment's ``sweep`` section).
 
     Attributes:
@@ -511,7 +525,6 @@ class SweepSpec(BaseModel):
         overrides: Model keys and config-group choices applied to every run.
     """
 
-    model_config = _STRICT
     name: Name | None = None
     dir: Annotated[str, AfterValidator(_relative_dir)] | None = None
     design: Design = Field(default_factory=Design)
@@ -646,7 +659,7 @@ class ExperimentSweep(SweepSpec):
         return self
 
 
-class KeyFigures(BaseModel):
+class KeyFigures(_Spec):
     """The ``analysis.key_figures`` field: paired effects against one lever.
 
     Attributes:
@@ -655,13 +668,12 @@ class KeyFigures(BaseModel):
         metrics: 1 to 4 summary metric names.
     """
 
-    model_config = _STRICT
     lever: str
     by: str | None = None
     metrics: list[str] = Field(min_length=1, max_length=4)
 
 
-class AnalysisSpec(BaseModel):
+class AnalysisSpec(_Spec):
     """An experiment's ``analysis`` section (metric and extra names are checked by the CLI).
 
     Attributes:
@@ -675,7 +687,6 @@ class AnalysisSpec(BaseModel):
         key_figures: Paired effect against a lever.
     """
 
-    model_config = _STRICT
     metrics: list[str] | None = None
     baseline: DesignPoint | None = None
     contrasts: dict[str, DesignPoint] | None = None
@@ -686,7 +697,7 @@ class AnalysisSpec(BaseModel):
     key_figures: KeyFigures | None = None
 
 
-class Target(BaseModel):
+class Target(_Spec):
     """One moment of a calibration: a summary metric's target value.
 
     Attributes:
@@ -696,7 +707,6 @@ class Target(BaseModel):
         source: Where the target comes from.
     """
 
-    model_config = _STRICT
     value: float
     scale: float
     band: list[float] = Field(min_length=2, max_length=2)
@@ -713,7 +723,7 @@ class Target(BaseModel):
         return self
 
 
-class Screen(BaseModel):
+class Screen(_Spec):
     """The Latin-hypercube screen of a calibration, before Powell's method.
 
     Attributes:
@@ -721,12 +731,11 @@ class Screen(BaseModel):
         seed: Seed of the Latin hypercube.
     """
 
-    model_config = _STRICT
     points: int = Field(0, ge=0, le=MAX_CALIBRATION_COUNT)
     seed: Seed = 0
 
 
-class FreeBounds(BaseModel):
+class FreeBounds(_Spec):
     """Bounds of a fitted parameter, in the parameter's unit.
 
     Attributes:
@@ -734,12 +743,11 @@ class FreeBounds(BaseModel):
         hi: Upper bound.
     """
 
-    model_config = _STRICT
     lo: float
     hi: float
 
 
-class CalibrationSpec(BaseModel):
+class CalibrationSpec(_Spec):
     """An experiment's ``calibration`` section (fields in :mod:`race_cli.calibrate`).
 
     Attributes:
@@ -751,7 +759,6 @@ class CalibrationSpec(BaseModel):
         targets: Summary metric -> target.
     """
 
-    model_config = _STRICT
     seeds: list[Seed] = Field(min_length=1, max_length=MAX_CALIBRATION_COUNT)
     screen: Screen | None = None
     max_evaluations: int = Field(60, ge=1, le=MAX_CALIBRATION_COUNT)
@@ -792,7 +799,7 @@ class CalibrationSpec(BaseModel):
         return self
 
 
-class QuickSpec(BaseModel):
+class QuickSpec(_Spec):
     """An experiment's ``quick`` field: per section, the fields the quick variant replaces.
 
     Attributes:
@@ -802,7 +809,6 @@ class QuickSpec(BaseModel):
         dsair: Fields of the dsair section.
     """
 
-    model_config = _STRICT
     sweep: dict[str, Any] | None = None
     analysis: dict[str, Any] | None = None
     calibration: dict[str, Any] | None = None
@@ -821,7 +827,7 @@ class QuickSpec(BaseModel):
         return self
 
 
-class ExperimentSpec(BaseModel):
+class ExperimentSpec(_Spec):
     """An experiment file (``experiments/<name>/experiment.yaml`` or a recorded one).
 
     Attributes:
@@ -837,7 +843,6 @@ class ExperimentSpec(BaseModel):
         quick: Fields the quick variant replaces, per section.
     """
 
-    model_config = _STRICT
     name: Name
     title: str | None = None
     question: str | None = None
@@ -875,36 +880,12 @@ def _dotted(loc: Sequence[Any]) -> str:
     return text
 
 
-def _model_at(model: Any, loc: Sequence[Any]) -> type[BaseModel] | None:
-    """Return the model class found at ``loc`` below ``model`` (``None`` if not a model)."""
-    node = model
-    for part in loc:
-        while typing.get_origin(node) in (typing.Union, types.UnionType, Annotated):
-            args = [a for a in typing.get_args(node) if a is not type(None)]
-            node = args[0]
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            field = node.model_fields.get(part) if isinstance(part, str) else None
-            if field is None:
-                return None
-            node = field.annotation
-        elif typing.get_origin(node) in (dict, list):
-            node = typing.get_args(node)[-1]
-        else:
-            return None
-    while typing.get_origin(node) in (typing.Union, types.UnionType):
-        node = next((a for a in typing.get_args(node) if a is not type(None)), None)
-    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
-
-
 def error_line(exc: ValidationError, prefix: str = "") -> str:
     """Return the first error of a validation as one line naming key, value and what is allowed.
 
-    An unknown key is reported before the other errors (a misspelt key also
-    leaves a required one missing, and its name is the better hint).
-
     Rules checked by the models raise :class:`SpecError` with a message that
     starts with the offending key relative to the model; pydantic's own errors
-    (types, ranges, choices, unknown or missing keys) are worded here as
+    (types, ranges, choices, missing keys) are worded here as
     ``key=value: what is allowed``.
 
     Args:
@@ -914,17 +895,12 @@ def error_line(exc: ValidationError, prefix: str = "") -> str:
     Returns:
         The message, on one line.
     """
-    errors = exc.errors(include_url=False)
-    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    error = exc.errors(include_url=False)[0]
     loc = [prefix, *error["loc"]] if prefix else list(error["loc"])
     where = _dotted(loc)
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, SpecError):
         return one_line(f"{where}.{cause}" if where else str(cause))
-    if error["type"] == "extra_forbidden":
-        model = _model_at(_MODELS.get(exc.title), error["loc"][:-1])
-        allowed = f"; allowed: {', '.join(model.model_fields)}" if model else ""
-        return f"{where}: unknown field{allowed}"
     if error["type"] == "missing":
         return f"{where}: required"
     if error["type"] == "literal_error":
@@ -935,9 +911,6 @@ def error_line(exc: ValidationError, prefix: str = "") -> str:
     value = value if len(value) <= 80 else value[:77] + "..."
     return one_line(f"{where}={value}: {message[:1].lower()}{message[1:]}")
 
-
-_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in (
-    SweepSpec, ExperimentSweep, ExperimentSpec, AnalysisSpec, CalibrationSpec, QuickSpec, Bounds)}
 
 SpecModel = TypeVar("SpecModel", bound=BaseModel)
 
