@@ -334,24 +334,14 @@ def inside(path: Path, root: Path, where: str) -> Path:
 # Typed models of the three spec kinds
 # ---------------------------------------------------------------------------
 
-#: Kinds of sweep design.
-DESIGN_KINDS = ("grid", "lhs", "sobol")
-
 #: Most points of one design (grid product, samples, or N (d + 2) for Saltelli).
 MAX_POINTS = 1_000_000
-
-#: Kinds of experiment.
-EXPERIMENT_KINDS = ("sweep", "calibration", "dsair")
-
-#: Sections of an experiment that its ``quick`` variant may replace fields of.
-SECTIONS = ("sweep", "analysis", "calibration", "dsair")
 
 #: Most bootstrap resamples of an experiment's analysis.
 MAX_RESAMPLES = 1_000_000
 
 #: Most seeds, objective evaluations and screen points of a calibration.
 MAX_CALIBRATION_COUNT = 100_000
-
 
 
 def _plain_name(value: str) -> str:
