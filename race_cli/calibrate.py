@@ -45,31 +45,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from race_cli.experiment import ExperimentError
-from race_cli.spec_io import MAX_SEED
 from sim.results import SUMMARY_METRICS
+from sweeps.specs import CalibrationSpec, SpecError, validate
 
 if TYPE_CHECKING:
     from analysis.findings import Section
     from sim.calibration import FreeParam, Target
     from sim.params import SimParams
 
-#: Most seeds, objective evaluations and screen points of a calibration.
-MAX_COUNT = 100_000
-
 #: Output file of the fit, in the experiment's output folder.
 FIT_FILE = "fit.json"
-
-#: Fields of the ``calibration`` section.
-FIELDS = ("seeds", "screen", "max_evaluations", "start", "free", "targets")
-
-#: Fields of one free parameter.
-FREE_FIELDS = ("lo", "hi")
-
-#: Fields of the screen.
-SCREEN_FIELDS = ("points", "seed")
-
-#: Fields of one target.
-TARGET_FIELDS = ("value", "scale", "band", "source")
 
 #: Significant digits of the fitted values applied to the sweep (and written to
 #: a scenario file): finer than the optimiser's tolerance (1e-3 of each range).
@@ -106,143 +91,8 @@ class Calibration:
     screen_seed: int = 0
 
 
-def _number(value: Any, where: str) -> float:
-    """Return ``value`` as a float, or raise naming the field."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ExperimentError(f"{where}={value!r}: expected a finite number")
-    return float(value)
-
-
-def _clip(value: Any, limit: int = 80) -> str:
-    """Return ``repr(value)`` cut to ``limit`` characters (messages stay short)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _mapping(value: Any, where: str, allowed: Sequence[str]) -> Mapping[str, Any]:
-    """Check that ``value`` is a mapping with only ``allowed`` fields."""
-    if not isinstance(value, Mapping):
-        raise ExperimentError(f"{where}={value!r}: expected a mapping with fields "
-                              f"{', '.join(allowed)}")
-    unknown = sorted(set(map(str, value)) - set(allowed))
-    if unknown:
-        raise ExperimentError(f"{where}.{unknown[0]}: unknown field; allowed: "
-                              f"{', '.join(allowed)}")
-    return value
-
-
-def _free_params(section: Any) -> list[FreeParam]:
-    """Validate ``calibration.free`` against the parameter schema."""
-    from sim.calibration import FreeParam
-    from sim.params import iter_fields
-
-    if not isinstance(section, Mapping) or not section:
-        raise ExperimentError(f"calibration.free={section!r}: expected a mapping of dotted "
-                              "parameter keys to {lo, hi}")
-    fields = {key: (default, meta) for key, default, meta in iter_fields()}
-    free = []
-    for key, spec in section.items():
-        where = f"calibration.free.{key}"
-        if key not in fields:
-            raise ExperimentError(f"{where}: unknown parameter (a dotted key of the config, "
-                                  "e.g. capital.market_elasticity)")
-        default, meta = fields[key]
-        if isinstance(default, bool) or not isinstance(default, float):
-            raise ExperimentError(f"{where}: a {type(default).__name__} parameter cannot be "
-                                  "fitted; free parameters are real-valued")
-        spec = _mapping(spec, where, FREE_FIELDS)
-        for name in ("lo", "hi"):
-            if name not in spec:
-                raise ExperimentError(f"{where}.{name}: required")
-        lo, hi = _number(spec["lo"], f"{where}.lo"), _number(spec["hi"], f"{where}.hi")
-        if not lo < hi:
-            raise ExperimentError(f"{where}=[{lo}, {hi}]: bounds need lo < hi")
-        allowed_lo, allowed_hi = meta.get("lo"), meta.get("hi")
-        if allowed_lo is not None and (lo < allowed_lo or (meta.get("lo_open")
-                                                           and lo == allowed_lo)):
-            raise ExperimentError(f"{where}.lo={lo}: below the parameter's allowed range "
-                                  f"({'>' if meta.get('lo_open') else '>='} {allowed_lo})")
-        if allowed_hi is not None and hi > allowed_hi:
-            raise ExperimentError(f"{where}.hi={hi}: above the parameter's allowed range "
-                                  f"(<= {allowed_hi})")
-        free.append(FreeParam(key, lo, hi))
-    return free
-
-
-def _start(section: Any, free: Sequence[FreeParam]) -> dict[str, float]:
-    """Validate ``calibration.start``: values of free parameters within their bounds."""
-    if section is None:
-        return {}
-    if not isinstance(section, Mapping):
-        raise ExperimentError(f"calibration.start={section!r}: expected a mapping of free "
-                              "parameters to start values")
-    bounds = {fp.key: fp for fp in free}
-    start = {}
-    for key, value in section.items():
-        where = f"calibration.start.{key}"
-        if key not in bounds:
-            raise ExperimentError(f"{where}: not a free parameter; free: {', '.join(bounds)}")
-        value = _number(value, where)
-        if not bounds[key].lo <= value <= bounds[key].hi:
-            raise ExperimentError(f"{where}={value}: outside the bounds "
-                                  f"[{bounds[key].lo}, {bounds[key].hi}]")
-        start[key] = value
-    return start
-
-
-def _screen(section: Any) -> tuple[int, int]:
-    """Validate ``calibration.screen``; return the number of points and the seed."""
-    if section is None:
-        return 0, 0
-    section = _mapping(section, "calibration.screen", SCREEN_FIELDS)
-    points, seed = section.get("points", 0), section.get("seed", 0)
-    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_COUNT:
-        raise ExperimentError(f"calibration.screen.points={points!r}: expected an integer in "
-                              f"[0, {MAX_COUNT}]")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ExperimentError(f"calibration.screen.seed={seed!r}: expected an integer in "
-                              f"[0, {MAX_SEED}]")
-    return points, seed
-
-
-def _targets(section: Any) -> tuple[list[Target], dict[str, tuple[float, float]]]:
-    """Validate ``calibration.targets`` against the summary metrics."""
-    from sim.calibration import Target
-    from sim.results import SUMMARY_METRICS
-
-    if not isinstance(section, Mapping) or not section:
-        raise ExperimentError(f"calibration.targets={section!r}: expected a mapping of summary "
-                              "metrics to {value, scale, band, source}")
-    targets, bands = [], {}
-    for metric, spec in section.items():
-        where = f"calibration.targets.{metric}"
-        if metric not in SUMMARY_METRICS:
-            raise ExperimentError(f"{where}: unknown summary metric; known: "
-                                  f"{', '.join(SUMMARY_METRICS)}")
-        spec = _mapping(spec, where, TARGET_FIELDS)
-        for name in ("value", "scale", "band"):
-            if name not in spec:
-                raise ExperimentError(f"{where}.{name}: required")
-        value = _number(spec["value"], f"{where}.value")
-        scale = _number(spec["scale"], f"{where}.scale")
-        if scale <= 0:
-            raise ExperimentError(f"{where}.scale={scale}: must be > 0")
-        band = spec["band"]
-        if isinstance(band, str) or not isinstance(band, Sequence) or len(band) != 2:
-            raise ExperimentError(f"{where}.band={band!r}: expected [lo, hi]")
-        lo, hi = _number(band[0], f"{where}.band[0]"), _number(band[1], f"{where}.band[1]")
-        if not lo <= value <= hi:
-            raise ExperimentError(f"{where}.band=[{lo}, {hi}]: must contain the value {value}")
-        source = spec.get("source", "")
-        if not isinstance(source, str):
-            raise ExperimentError(f"{where}.source={source!r}: expected text")
-        targets.append(Target(str(metric), value, scale, source))
-        bands[str(metric)] = (lo, hi)
-    return targets, bands
-
-
 def parse_calibration(section: Any) -> Calibration:
-    """Validate the ``calibration`` section of an experiment.
+    """Validate an experiment's ``calibration`` section (:class:`sweeps.specs.CalibrationSpec`).
 
     Args:
         section: The section as read from YAML.
@@ -254,27 +104,19 @@ def parse_calibration(section: Any) -> Calibration:
         ExperimentError: A field is missing, unknown or invalid; the message
             names the field, its value and what is allowed.
     """
-    section = _mapping(section, "calibration", FIELDS)
-    for name in ("free", "targets", "seeds"):
-        if name not in section:
-            raise ExperimentError(f"calibration.{name}: required")
-    seeds = section["seeds"]
-    if (isinstance(seeds, str) or not isinstance(seeds, Sequence) or not seeds
-            or len(seeds) > MAX_COUNT
-            or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED
-                   for s in seeds)
-            or len(set(seeds)) != len(seeds)):
-        raise ExperimentError(f"calibration.seeds={_clip(seeds)}: expected a list of at most "
-                              f"{MAX_COUNT} distinct integers in [0, {MAX_SEED}]")
-    budget = section.get("max_evaluations", 60)
-    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_COUNT:
-        raise ExperimentError(f"calibration.max_evaluations={budget!r}: expected an integer "
-                              f"in [1, {MAX_COUNT}]")
-    free = _free_params(section["free"])
-    start = _start(section.get("start"), free)
-    targets, bands = _targets(section["targets"])
-    points, screen_seed = _screen(section.get("screen"))
-    return Calibration(free, start, targets, bands, list(seeds), budget, points, screen_seed)
+    from sim.calibration import FreeParam, Target
+
+    try:
+        spec = validate(CalibrationSpec, section, "calibration")
+    except SpecError as exc:
+        raise ExperimentError(str(exc)) from None
+    free = [FreeParam(key, b.lo, b.hi) for key, b in spec.free.items()]
+    targets = [Target(metric, t.value, t.scale, t.source) for metric, t in spec.targets.items()]
+    bands = {metric: (t.band[0], t.band[1]) for metric, t in spec.targets.items()}
+    screen = spec.screen
+    return Calibration(free, dict(spec.start or {}), targets, bands, list(spec.seeds),
+                       spec.max_evaluations, screen.points if screen else 0,
+                       screen.seed if screen else 0)
 
 
 def model_overrides(spec: Mapping[str, Any], out: Path) -> list[str]:

@@ -46,28 +46,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from race_cli.spec_io import (
-    LAUNCHERS,
-    MAX_REPLICATES,
-    SpecError,
-    check_count,
-    check_keys,
-    check_name,
-    check_override,
-    check_relative,
-    check_seed,
-    inside,
-    load_yaml,
-    one_line,
-)
 from race_cli.sweep import DESIGN_GROUP, SweepConflict, claim
+from sweeps.specs import (
+    Range,
+    SpecError,
+    SweepSpec,
+    check_override,
+    inside,
+    load_sweep,
+    one_line,
+    validate,
+)
 
-KINDS = ("grid", "lhs", "sobol")
 #: Executors of the runner (``--executor``); ``hydra`` selects the older multirun path.
 EXECUTORS = ("local", "dask", "submitit")
 DESIGN_DIR = "design"
-#: Most points of one design (grid product, samples, or N (d + 2) for Saltelli).
-MAX_POINTS = 1_000_000
 
 
 class DefinitionError(ValueError):
@@ -75,27 +68,8 @@ class DefinitionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Range:
-    """Bounds of one sampled parameter.
-
-    Attributes:
-        key: Dotted parameter key.
-        lo: Lower bound (inclusive), in the parameter's unit.
-        hi: Upper bound (inclusive), in the parameter's unit.
-        integer: Whether the parameter takes integer values.
-        log: Sample uniformly in ``log(value)`` instead of ``value``.
-    """
-
-    key: str
-    lo: float
-    hi: float
-    integer: bool = False
-    log: bool = False
-
-
-@dataclass(frozen=True)
 class Definition:
-    """A validated sweep definition.
+    """A validated sweep definition, with its directory and the command line applied.
 
     Attributes:
         name: Sweep name.
@@ -135,75 +109,18 @@ class Definition:
     groups: list[str] = field(default_factory=list)
 
 
-def _leaf_fields() -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Return dotted key -> (default, metadata) for every model parameter."""
-    from sim.params import iter_fields
-
-    return {key: (default, meta) for key, default, meta in iter_fields()}
-
-
-def _config_groups() -> list[str]:
-    """Return the config groups shipped in the ``configs`` package."""
-    from importlib import resources
-
-    return sorted(p.name for p in resources.files("configs").iterdir()
-                  if p.is_dir() and p.name not in ("hydra", "__pycache__"))
-
-
-def _number(value: Any, where: str) -> float:
-    """Return ``value`` as a float, or raise naming the field."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DefinitionError(f"{where}={value!r}: expected a finite number")
-    return float(value)
-
-
-def _range(key: str, spec: Any, default: Any, meta: Mapping[str, Any]) -> Range:
-    """Validate the bounds of a sampled parameter against its type and allowed range."""
-    where = f"params.{key}"
-    if isinstance(default, bool) or not isinstance(default, int | float):
-        raise DefinitionError(f"{where}: {type(default).__name__} parameters cannot be sampled; "
-                              "sweep them with kind: grid")
-    if isinstance(spec, Mapping):
-        unknown = sorted(set(spec) - {"lo", "hi", "scale"})
-        if unknown:
-            raise DefinitionError(f"{where}.{unknown[0]}: unknown field; allowed: lo, hi, scale")
-        lo, hi, scale = spec.get("lo"), spec.get("hi"), spec.get("scale", "linear")
-    elif isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) == 2:
-        (lo, hi), scale = spec, "linear"
-    else:
-        raise DefinitionError(f"{where}={spec!r}: expected [lo, hi] or {{lo, hi, scale}}")
-    lo, hi = _number(lo, f"{where}.lo"), _number(hi, f"{where}.hi")
-    if scale not in ("linear", "log"):
-        raise DefinitionError(f"{where}.scale={scale!r}: allowed: linear, log")
-    integer = isinstance(default, int)
-    if integer and not (lo.is_integer() and hi.is_integer()):
-        raise DefinitionError(f"{where}=[{lo}, {hi}]: integer parameter needs integer bounds")
-    if not lo < hi:
-        raise DefinitionError(f"{where}=[{lo}, {hi}]: needs lo < hi")
-    if scale == "log" and lo <= 0:
-        raise DefinitionError(f"{where}.lo={lo}: scale log needs lo > 0")
-    allowed_lo, allowed_hi = meta.get("lo"), meta.get("hi")
-    if allowed_lo is not None and (lo < allowed_lo or (meta.get("lo_open") and lo == allowed_lo)):
-        raise DefinitionError(f"{where}.lo={lo}: below the parameter's allowed range "
-                              f"({'>' if meta.get('lo_open') else '>='} {allowed_lo})")
-    if allowed_hi is not None and hi > allowed_hi:
-        raise DefinitionError(f"{where}.hi={hi}: above the parameter's allowed range "
-                              f"(<= {allowed_hi})")
-    return Range(key, lo, hi, integer, scale == "log")
-
-
-def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
+def parse_definition(data: Mapping[str, Any] | SweepSpec, extra: Sequence[str] = (),
                      default_name: str = "sweep", cwd: Path | None = None,
                      sweep_dir: Path | None = None) -> Definition:
     """Validate a sweep definition (its fields; :func:`check_points` checks the values).
 
-    Spec files are data: their overrides may set model keys and config-group
-    choices only (no ``hydra.*`` keys, no ``_target_``; see
-    :mod:`race_cli.spec_io`), their ``name`` is a plain folder name and their
-    ``dir`` a relative folder below ``cwd``.
+    The fields are checked by :class:`sweeps.specs.SweepSpec` (spec files are
+    data: overrides set model keys and config-group choices only, ``name`` is a
+    plain folder name, ``dir`` a relative folder below ``cwd``); this adds the
+    command line and the sweep directory.
 
     Args:
-        data: The definition (plain containers, e.g. from :func:`race_cli.spec_io.load_yaml`).
+        data: The definition: plain containers or an already validated model.
         extra: Overrides typed by the user on the command line, appended to the
             definition's overrides. ``hydra.sweep.dir=DIR`` sets the directory
             (unless ``sweep_dir`` is given), ``hydra/launcher=NAME`` the launcher
@@ -221,151 +138,47 @@ def parse_definition(data: Mapping[str, Any], extra: Sequence[str] = (),
         DefinitionError: A field is missing, unknown or invalid.
     """
     try:
-        return _parse_definition(data, extra, default_name, cwd, sweep_dir)
+        spec = data if isinstance(data, SweepSpec) else validate(SweepSpec, data)
+        items = [check_override(item, "overrides") for item in spec.overrides]
+        items += [check_override(item, "command line", command_line=True,
+                                 sweep_dir=sweep_dir is None) for item in extra]
+        root = (cwd or Path.cwd()).resolve()
+        name = spec.name or default_name
+        if sweep_dir is not None:
+            if spec.dir is not None:
+                raise DefinitionError("dir: set by the caller (--out)")
+            directory = Path(sweep_dir).resolve()
+        elif spec.dir is not None:
+            directory = inside(root / spec.dir, root, "dir")
+        else:
+            directory = inside(root / "multirun" / name, root / "multirun", "name")
     except SpecError as exc:
         raise DefinitionError(str(exc)) from None
-
-
-def _parse_definition(data: Mapping[str, Any], extra: Sequence[str], default_name: str,
-                      cwd: Path | None, chosen_dir: Path | None) -> Definition:
-    """Validate a sweep definition; see :func:`parse_definition`."""
-    allowed = {"name", "dir", "design", "params", "replicates", "seed", "launcher", "overrides"}
-    if not isinstance(data, Mapping):
-        raise DefinitionError(f"{data!r}: expected a mapping of fields")
-    unknown = sorted(set(map(str, data)) - allowed)
-    if unknown:
-        raise DefinitionError(f"{unknown[0]}: unknown field; allowed: {', '.join(sorted(allowed))}")
-    check_keys(dict(data), "")
-    name = check_name(data.get("name") if data.get("name") is not None else default_name)
-    design = data.get("design") or {}
-    if not isinstance(design, Mapping):
-        raise DefinitionError(f"design={design!r}: expected a mapping with kind, samples, seed")
-    unknown = sorted(set(design) - {"kind", "samples", "seed", "saltelli"})
-    if unknown:
-        raise DefinitionError(f"design.{unknown[0]}: unknown field; allowed: kind, samples, "
-                              "seed, saltelli")
-    saltelli = design.get("saltelli", False)
-    if not isinstance(saltelli, bool) or (saltelli and design.get("kind") != "sobol"):
-        raise DefinitionError(f"design.saltelli={saltelli!r}: true or false, and only with "
-                              "kind: sobol")
-    kind = design.get("kind", "grid")
-    if kind not in KINDS:
-        raise DefinitionError(f"design.kind={kind!r}: allowed: {', '.join(KINDS)}")
-    params = data.get("params")
-    if not isinstance(params, Mapping) or not params:
-        raise DefinitionError("params: expected a mapping of swept keys to values or bounds")
-
-    fields = _leaf_fields()
-    groups = _config_groups()
-    values, ranges, swept_groups = {}, [], []
-    for key, spec in params.items():
-        key = str(key)
-        if key in groups:
-            if kind != "grid":
-                raise DefinitionError(f"params.{key}: config groups can only be swept with "
-                                      "kind: grid")
-            swept_groups.append(key)
-        elif key not in fields:
-            raise DefinitionError(f"params.{key}: unknown parameter (dotted key of the config, "
-                                  f"e.g. downstream.partner_share, or a config group: "
-                                  f"{', '.join(groups)})")
-        if kind == "grid":
-            if isinstance(spec, str) or not isinstance(spec, Sequence) or not spec:
-                raise DefinitionError(f"params.{key}={spec!r}: a grid lists the values, "
-                                      "e.g. [0.0, 0.5, 1.0]")
-            for value in spec:
-                if not isinstance(value, str | int | float | bool):
-                    raise DefinitionError(f"params.{key}: value {value!r} is not a plain "
-                                          "number, boolean or name")
-                if key in groups and value not in _group_options(key):
-                    raise DefinitionError(f"params.{key}={value!r}: unknown option; allowed: "
-                                          f"{', '.join(_group_options(key))}")
-            values[key] = list(spec)
-        else:
-            ranges.append(_range(key, spec, *fields[key]))
-
-    samples, design_seed = 0, design.get("seed")
-    if kind == "grid":
-        if design.get("samples") is not None or design_seed is not None:
-            raise DefinitionError("design: samples and seed apply to lhs and sobol, not grid")
-        count = math.prod(len(v) for v in values.values())
-        if count > MAX_POINTS:
-            raise DefinitionError(f"params: the grid has {count} points; at most {MAX_POINTS}")
-    else:
-        samples = design.get("samples")
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise DefinitionError(f"design.samples={samples!r}: expected an integer >= 1")
-        if kind == "sobol" and samples & (samples - 1):
-            raise DefinitionError(f"design.samples={samples}: a Sobol design needs a power of 2 "
-                                  "(balance properties); e.g. 8, 16, 32")
-        count = samples * (len(ranges) + 2) if saltelli else samples
-        if count > MAX_POINTS:
-            raise DefinitionError(f"design.samples={samples}: {count} points; at most "
-                                  f"{MAX_POINTS}")
-        if isinstance(design_seed, bool) or not isinstance(design_seed, int) or design_seed < 0:
-            raise DefinitionError(f"design.seed={design_seed!r}: {kind} designs need an explicit "
-                                  "non-negative integer seed")
-        check_seed(design_seed, "design.seed")
-
-    replicates = check_count(data.get("replicates", 1), "replicates", 1, MAX_REPLICATES)
-    seed = data.get("seed", _default_seed())
-    check_seed(seed, "seed", replicates)
-    launcher = data.get("launcher") or "basic"
-    if launcher not in LAUNCHERS:
-        raise DefinitionError(f"launcher={launcher!r}: allowed: {', '.join(LAUNCHERS)}")
-
-    raw = data.get("overrides") or []
-    if isinstance(raw, str) or not isinstance(raw, Sequence):
-        raise DefinitionError(f"overrides={raw!r}: expected a list of key=value strings")
-    items = [check_override(item, "overrides") for item in raw]
-    items += [check_override(item, "command line", command_line=True,
-                             sweep_dir=chosen_dir is None) for item in extra]
-    root = (cwd or Path.cwd()).resolve()
-    if chosen_dir is not None:
-        if data.get("dir") is not None:
-            raise DefinitionError("dir: set by the caller (--out)")
-        sweep_dir = Path(chosen_dir).resolve()
-    elif data.get("dir") is not None:
-        sweep_dir = inside(root / check_relative(data["dir"], "dir"), root, "dir")
-    else:
-        sweep_dir = inside(root / "multirun" / name, root / "multirun", "name")
+    launcher = spec.launcher
     overrides, hydra_overrides = [], []
     for item in items:
         key = item.split("=", 1)[0].lstrip("+~")
         if key == "hydra.sweep.dir":
-            sweep_dir = (root / item.split("=", 1)[1]).resolve()
+            directory = (root / item.split("=", 1)[1]).resolve()
         elif key == "hydra/launcher":
             launcher = item.split("=", 1)[1]
         elif key.startswith(("hydra.", "hydra/")):
             hydra_overrides.append(item)
-        elif key in params:
+        elif key in spec.params:
             raise DefinitionError(f"override {item!r}: {key} is swept by the design")
         elif key in ("seed", "replicates"):
             raise DefinitionError(f"override {item!r}: set {key} as a field of the definition")
         else:
             overrides.append(item)
+    grid = spec.design.kind == "grid"
     return Definition(
-        name=name, kind=kind, params=[str(k) for k in params], values=values, ranges=ranges,
-        samples=samples or 0, design_seed=design_seed, saltelli=saltelli,
-        replicates=replicates, seed=seed,
+        name=name, kind=spec.design.kind, params=list(spec.params),
+        values={k: list(v) for k, v in spec.params.items()} if grid else {},
+        ranges=spec.ranges, samples=spec.design.samples or 0, design_seed=spec.design.seed,
+        saltelli=spec.design.saltelli, replicates=spec.replicates, seed=spec.seed,
         overrides=overrides, hydra_overrides=hydra_overrides, launcher=launcher,
-        sweep_dir=sweep_dir, groups=swept_groups,
+        sweep_dir=directory, groups=spec.groups,
     )
-
-
-def _default_seed() -> int:
-    """Return the default root seed of :class:`sim.params.SimParams`."""
-    from sim.params import SimParams
-
-    return SimParams().seed
-
-
-def _group_options(group: str) -> list[str]:
-    """Return the options of a shipped config group (``configs/<group>/*.yaml``)."""
-    from importlib import resources
-
-    return sorted(p.name[:-5] for p in resources.files("configs").joinpath(group).iterdir()
-                  if p.name.endswith(".yaml"))
 
 
 def compose_model(overrides: Sequence[str]) -> dict[str, Any]:
@@ -746,12 +559,12 @@ def _slurm_option(text: str) -> tuple[str, Any]:
 def _main(args: argparse.Namespace) -> int:
     """Validate the definition, then print it (``--dry-run``) or run it."""
     try:
-        data = load_yaml(args.definition)
+        spec = load_sweep(args.definition)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        defn = parse_definition(data, args.overrides, default_name=args.definition.stem)
+        defn = parse_definition(spec, args.overrides, default_name=args.definition.stem)
         pts = points(defn)
         overrides = point_overrides(defn, pts)
     except DefinitionError as exc:

@@ -32,7 +32,6 @@ sweep and skips finished jobs; a different experiment in it is refused.
 from __future__ import annotations
 
 import argparse
-import copy
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -40,38 +39,28 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from race_cli.spec_io import (
+from sweeps.specs import (
+    ExperimentSpec,
     SpecError,
-    check_count,
-    check_keys,
-    check_name,
     check_override,
     inside,
+    load_experiment,
     load_yaml,
     one_line,
 )
+from sweeps.specs import validate as validate_spec
 
-KINDS = ("sweep", "calibration", "dsair")
-VARIANTS = ("full", "quick")
 SPEC_FILE = "experiment.yaml"
-FIELDS = ("name", "title", "question", "kind", "variant", "sweep", "analysis", "calibration",
-          "dsair", "quick")
-SECTIONS = ("sweep", "analysis", "calibration", "dsair")
 #: Fields that define what is simulated: a folder holding a run of the same
 #: experiment with other values is refused. The others (title, question,
 #: analysis) may change between runs: the analysis is redone on the same results.
 IDENTITY = ("name", "kind", "variant", "sweep", "calibration", "dsair")
-ANALYSIS_FIELDS = ("metrics", "baseline", "contrasts", "extras", "options", "n_resamples",
-                   "figures", "key_figures")
-KEY_FIGURE_FIELDS = ("lever", "by", "metrics")
 #: Options of the named extra analyses (``analysis.options``) other than ``armstrong2016``,
 #: whose options are :data:`analysis.validation.ARMSTRONG_OPTIONS`.
 EXTRA_OPTIONS: dict[str, tuple[str, ...]] = {
     "history_trajectories": ("start_year", "job"),
     "sobol": ("metrics", "n_resamples"),
 }
-#: Most bootstrap resamples of the analysis.
-MAX_RESAMPLES = 1_000_000
 BEGIN = "<!-- BEGIN findings:{variant} (written by race-experiment --readme) -->"
 END = "<!-- END findings:{variant} -->"
 
@@ -116,7 +105,7 @@ def locate(name: str) -> Path:
 
 
 def load_spec(path: Path) -> dict[str, Any]:
-    """Read an experiment spec (plain containers) with :func:`race_cli.spec_io.load_yaml`.
+    """Read an experiment spec (plain containers) with :func:`sweeps.specs.load_yaml`.
 
     Shipped, user-written and recorded specs (``OUT/experiment.yaml``) all go
     through this one safe reader.
@@ -159,11 +148,15 @@ def split_extra(extra: Sequence[str]) -> tuple[list[str], list[str]]:
     return model, launcher
 
 
-def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> dict[str, Any]:
+def resolve(data: Mapping[str, Any] | ExperimentSpec, quick: bool,
+            extra: Sequence[str] = ()) -> dict[str, Any]:
     """Validate a spec and apply the variant; return the configuration to run and record.
 
+    The spec is validated by :class:`sweeps.specs.ExperimentSpec`, and again
+    with the quick variant's fields applied.
+
     Args:
-        data: The spec as read from YAML.
+        data: The spec as read from YAML, or its validated model.
         quick: Apply the ``quick`` fields (ignored for a recorded spec, which has
             its ``variant`` already applied).
         extra: Command-line ``key=value`` overrides appended to the sweep's overrides.
@@ -174,90 +167,36 @@ def resolve(data: Mapping[str, Any], quick: bool, extra: Sequence[str] = ()) -> 
     Raises:
         ExperimentError: An unknown or invalid field.
     """
-    unknown = sorted(set(map(str, data)) - set(FIELDS))
-    if unknown:
-        raise ExperimentError(f"{unknown[0]}: unknown field; allowed: {', '.join(FIELDS)}")
-    if not data.get("name"):
-        raise ExperimentError("name: required")
     try:
-        check_keys(dict(data), "")
-        check_name(data["name"])
+        model = data if isinstance(data, ExperimentSpec) else validate_spec(ExperimentSpec, data)
         extra = [check_override(item, "command line") for item in extra]
+        spec = model.model_dump(exclude_unset=True)
+        spec["kind"] = model.kind
+        quick_fields = spec.pop("quick", None) or {}
+        if model.variant is None:
+            spec["variant"] = "quick" if quick else "full"
+            if quick:
+                for section, fields in quick_fields.items():
+                    spec[section] = {**(spec.get(section) or {}), **(fields or {})}
+                validate_spec(ExperimentSpec, spec)
     except SpecError as exc:
         raise ExperimentError(str(exc)) from None
-    kind = data.get("kind", "sweep")
-    if kind not in KINDS:
-        raise ExperimentError(f"kind={kind!r}: allowed: {', '.join(KINDS)}")
-    spec = copy.deepcopy(dict(data))
-    spec["kind"] = kind
-    recorded = spec.get("variant")
-    if recorded is not None and recorded not in VARIANTS:
-        raise ExperimentError(f"variant={recorded!r}: allowed: {', '.join(VARIANTS)}")
-    quick_fields = spec.pop("quick", None) or {}
-    if not isinstance(quick_fields, Mapping):
-        raise ExperimentError("quick: expected a mapping of sections (sweep, analysis, ...)")
-    bad = sorted(set(quick_fields) - set(SECTIONS))
-    if bad:
-        raise ExperimentError(f"quick.{bad[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
-    if recorded is None:
-        spec["variant"] = "quick" if quick else "full"
-        if quick:
-            for section, fields in quick_fields.items():
-                if not isinstance(fields, Mapping):
-                    raise ExperimentError(f"quick.{section}: expected a mapping of fields")
-                spec[section] = {**(spec.get(section) or {}), **copy.deepcopy(dict(fields))}
-    for section in SECTIONS:
-        if section in spec and not isinstance(spec[section], Mapping):
-            raise ExperimentError(f"{section}: expected a mapping")
-    needed = {"sweep": ("sweep",), "calibration": ("sweep", "calibration"), "dsair": ("dsair",)}
-    for section in needed[kind]:
-        if not spec.get(section):
-            raise ExperimentError(f"{section}: required for kind {kind}")
     if spec.get("analysis") is None:
         spec["analysis"] = {}
-    _check_analysis_fields(spec["analysis"])
     if extra:
-        if kind == "dsair":
+        if model.kind == "dsair":
             raise ExperimentError(f"overrides {list(extra)}: kind dsair runs no model sweep")
         sweep = spec["sweep"]
         sweep["overrides"] = [*(sweep.get("overrides") or []), *extra]
     return spec
 
 
-def _check_analysis_fields(analysis: Any) -> None:
-    """Check the fields and types of the ``analysis`` section (names are checked later).
+def _check_options(analysis: Mapping[str, Any]) -> None:
+    """Check that every ``analysis.options`` key is an option of one of the requested extras.
 
     Raises:
-        ExperimentError: An unknown field, a field of the wrong type, an option
-            that none of the requested extras takes, or a figure name that is
-            not a plain file name.
+        ExperimentError: An option that none of the extras takes.
     """
-    if not isinstance(analysis, Mapping):
-        raise ExperimentError("analysis: expected a mapping")
-    bad = sorted(set(map(str, analysis)) - set(ANALYSIS_FIELDS))
-    if bad:
-        raise ExperimentError(f"analysis.{bad[0]}: unknown field; allowed: "
-                              f"{', '.join(ANALYSIS_FIELDS)}")
-    for name in ("metrics", "extras", "figures"):
-        value = analysis.get(name)
-        if value is not None and (not isinstance(value, list)
-                                  or not all(isinstance(v, str) for v in value)):
-            raise ExperimentError(f"analysis.{name}={value!r}: expected a list of names")
-    for name in ("contrasts", "options"):
-        value = analysis.get(name)
-        if value is not None and not isinstance(value, Mapping):
-            raise ExperimentError(f"analysis.{name}={value!r}: expected a mapping")
-    points = [("baseline", analysis.get("baseline")),
-              *((f"contrasts[{k}]", v) for k, v in (analysis.get("contrasts") or {}).items())]
-    for where, point in points:
-        if point is not None and (isinstance(point, bool) or not isinstance(point, str | int)):
-            raise ExperimentError(f"analysis.{where}={point!r}: expected a job id or "
-                                  "key=value[,key=value]")
-    if "n_resamples" in analysis:
-        try:
-            check_count(analysis["n_resamples"], "analysis.n_resamples", 1, MAX_RESAMPLES)
-        except SpecError as exc:
-            raise ExperimentError(str(exc)) from None
     from analysis.validation import ARMSTRONG_OPTIONS
 
     extras = analysis.get("extras") or []
@@ -267,31 +206,6 @@ def _check_analysis_fields(analysis: Any) -> None:
         if option not in allowed:
             raise ExperimentError(f"analysis.options.{option}: unknown option of the extras "
                                   f"{extras}; allowed: {', '.join(allowed) or 'none'}")
-    key = analysis.get("key_figures")
-    if key is not None:
-        if not isinstance(key, Mapping):
-            raise ExperimentError(f"analysis.key_figures={key!r}: expected a mapping with "
-                                  f"{', '.join(KEY_FIGURE_FIELDS)}")
-        bad = sorted(set(map(str, key)) - set(KEY_FIGURE_FIELDS))
-        if bad:
-            raise ExperimentError(f"analysis.key_figures.{bad[0]}: unknown field; allowed: "
-                                  f"{', '.join(KEY_FIGURE_FIELDS)}")
-        if not isinstance(key.get("lever"), str):
-            raise ExperimentError(f"analysis.key_figures.lever={key.get('lever')!r}: expected "
-                                  "a swept parameter (dotted key)")
-        if key.get("by") is not None and not isinstance(key["by"], str):
-            raise ExperimentError(f"analysis.key_figures.by={key['by']!r}: expected a swept "
-                                  "parameter (dotted key) or null")
-        names = key.get("metrics")
-        if (not isinstance(names, list) or not 1 <= len(names) <= 4
-                or not all(isinstance(m, str) for m in names)):
-            raise ExperimentError(f"analysis.key_figures.metrics={names!r}: expected a list of "
-                                  "1 to 4 summary metric names")
-    for figure in analysis.get("figures") or []:
-        try:
-            check_name(figure, "analysis.figures")
-        except SpecError as exc:
-            raise ExperimentError(str(exc)) from None
 
 
 def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
@@ -307,9 +221,6 @@ def _definition(spec: Mapping[str, Any], out: Path, fitted: Mapping[str, Any],
     from race_cli.design import DefinitionError, parse_definition
 
     sweep = dict(spec["sweep"])
-    for key in ("name", "dir"):
-        if key in sweep:
-            raise ExperimentError(f"sweep.{key}: set by the experiment (its name and --out)")
     sweep["overrides"] = [*(sweep.get("overrides") or []),
                           *(f"{k}={v}" for k, v in fitted.items())]
     try:
@@ -402,12 +313,9 @@ def validate(spec: Mapping[str, Any], out: Path, launcher: Sequence[str] = ()) -
 
         check_dsair_spec(spec["dsair"])
         return
-    _check_points(spec, _definition(spec, out, {}, launcher))
+    _check_options(spec["analysis"])
     _check_metrics(spec)
-    if spec["kind"] == "calibration":
-        from race_cli.calibrate import parse_calibration
-
-        parse_calibration(spec["calibration"])
+    _check_points(spec, _definition(spec, out, {}, launcher))
 
 
 def claim(out: Path, spec: Mapping[str, Any]) -> None:
@@ -781,7 +689,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if args.list else 2
         spec_path = locate(args.experiment)
         model_extra, launcher = split_extra(args.overrides)
-        spec = resolve(load_spec(spec_path), args.quick, model_extra)
+        spec = resolve(load_experiment(spec_path), args.quick, model_extra)
         if args.out is not None:
             out = args.out.resolve()
         else:

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.params import ParamError, SimParams, from_dict
+from sweeps.specs import config_groups
 
 #: Name of the top-level schema in Hydra's ConfigStore (first entry of the defaults list).
 SCHEMA_NAME = "race_sim_schema"
@@ -129,14 +130,6 @@ def register() -> None:
     ConfigStore.instance().store(name=SCHEMA_NAME, node=top_level_schema())
 
 
-def _config_groups() -> list[str]:
-    """Return the config groups shipped in the ``configs`` package (top-level folders)."""
-    from importlib import resources
-
-    return sorted(p.name for p in resources.files("configs").iterdir()
-                  if p.is_dir() and p.name not in ("hydra", "__pycache__"))
-
-
 def _unknown(key: str, value: str, where: str, allowed: list[str], wrong: str) -> str:
     """Format the message for an unknown key, with close matches."""
     close = difflib.get_close_matches(wrong, allowed, n=3)
@@ -172,8 +165,8 @@ def check_override_keys(args: Sequence[str]) -> str | None:
         if head == "hydra":
             continue
         if head not in top_keys:
-            if rest or (not plus and head not in _config_groups()):
-                allowed = sorted({*top_keys, *_config_groups()})
+            if rest or (not plus and head not in config_groups()):
+                allowed = sorted({*top_keys, *config_groups()})
                 return _unknown(key, value, "the top level", allowed, head)
             continue
         node = hints[head]

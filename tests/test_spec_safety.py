@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from race_cli import design, spec_io
+from race_cli import design
 from race_cli import experiment as ex
+from sweeps import specs as spec_io
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLINE = "downstream_partnerships"
@@ -253,12 +254,13 @@ def test_recorded_experiment_rerun_goes_through_the_safe_loader(tmp_path, monkey
     spec = ex.resolve(_headline(), quick=True)
     recorded.write_text(yaml.safe_dump(spec, sort_keys=False))
     seen = []
+    load = spec_io.load_yaml
 
     def spy(path, *args, **kwargs):
         seen.append(Path(path))
-        return spec_io.load_yaml(path, *args, **kwargs)
+        return load(path, *args, **kwargs)
 
-    monkeypatch.setattr(ex, "load_yaml", spy)
+    monkeypatch.setattr(spec_io, "load_yaml", spy)
     assert ex.main([str(recorded), "--dry-run", "--out", str(tmp_path / "again")]) == 0
     assert seen == [recorded]
     capsys.readouterr()
