@@ -248,7 +248,8 @@ class RaceModel(mesa.Model):
         pay = np.where(o.alive[emp], wf.salary_usd[:n] / 12.0, 0.0)
         salary_bill = np.bincount(emp, weights=pay, minlength=o.size) * wf.people_per_row
         bills = (alloc_p + sale.spot_h100e) * sale.month_price[None, :]
-        compute_bill = bills[np.isin(sale.buyers, self.pools.org_ids)].sum(axis=1)
+        nl, npl = self.labs.org_ids.size, self.pools.org_ids.size
+        compute_bill = bills[nl: nl + npl].sum(axis=1)  # buyers: labs, pools, startups
         self.pools.draw_grants(led, o, self.exo.academic_budget_usd(self.t), salary_bill,
                                compute_bill, sale.pool_public_share)
         sal_paid, paid = settle(led, sale.buyers, salary_bill[sale.buyers], bills,

@@ -21,6 +21,7 @@ from sim.economy.demand import provider_shares
 from sim.economy.ledger import CUSTOMERS, HARDWARE, INVESTORS, SUPPLIERS, Ledger
 from sim.markets.capital import allocate_capped
 from sim.markets.compute import HOURS_PER_MONTH, clear_compute, update_price
+from sim.markets.sampling import categorical
 from sim.params import SimParams
 
 if TYPE_CHECKING:
@@ -259,11 +260,12 @@ class Clouds(AgentSet):
         c = p.clouds
         attract = (np.maximum(self.capacities(), 1e-9) ** c.provider_size_exponent
                    / self.prices() ** c.provider_price_exponent)
-        return rng.choice(attract.size, n, p=attract / attract.sum())
+        return categorical(attract, n, rng)
 
     def mean_price_usd(self) -> float:
         """Capacity-weighted mean spot price (USD per H100e-hour)."""
-        return float(np.average(self.prices(), weights=np.maximum(self.capacities(), 1e-9)))
+        weight = np.maximum(self.capacities(), 1e-9)
+        return float((self.prices() * weight).sum() / weight.sum())
 
     def fund_alternatives(self, p: SimParams, ledger: Ledger, supply_usd: float,
                           hw_cost_usd: float) -> None:
