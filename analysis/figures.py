@@ -984,8 +984,10 @@ def plot_lever_effect(
     if numeric and not sparse:
         human_ticks(ax.xaxis)
     if by is not None:
-        ax.legend(title=param_words(by, names[by]), frameon=False, fontsize=7.5,
-                  title_fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, [f"{param_words(by, names[by])} {label}" for label in labels],
+                   loc="outside lower center", ncol=min(len(labels), 3), frameon=False,
+                   fontsize=7.5)
     ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
     if np.isfinite(reference):
         ax.set_title(f"baseline mean {format_quantity(reference, metric)}",

@@ -694,8 +694,8 @@ def _key_figures(
             f"{'; '.join(inert)}." if inert else "")
     shape = ("band: 95% bootstrap interval, markers at the simulated values"
              if values >= figures.MIN_LINE_VALUES else
-             f"bars: 95% bootstrap interval; only {values} value(s) simulated, so no line "
-             "is drawn between them")
+             f"bars: 95% bootstrap interval; only {values} value{'s' if values != 1 else ''} "
+             "simulated, so no line is drawn between them")
     page.add('<h2 id="key-figures">Key figures</h2>')
     page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
              f"from the baseline over the same {len(sweep.seeds)} seeds; {shape}; dashed: no "

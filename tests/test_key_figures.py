@@ -169,6 +169,6 @@ def test_sparse_lever_report_says_bars_not_bands(tmp_path: Path) -> None:
                         answer=answer).read_text(encoding="utf-8")
     lead = page[page.index('<p class="lead">'):]
     lead = lead[:lead.index("</p>")]
-    assert "bars: 95% bootstrap interval; only 2 value(s) simulated" in lead
+    assert "bars: 95% bootstrap interval; only 2 values simulated" in lead
     assert "one series per early access lead" in lead and "band" not in lead
     assert "at least 5% of the baseline mean" in lead
