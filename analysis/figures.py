@@ -1026,11 +1026,13 @@ def plot_sampled_lever(sweep: Sweep, metric: str, lever: str) -> Any:
 
     Every point has its own values of all levers, so there is no line of
     points that differ in this lever alone. Each dot is one point's mean over
-    its seeds with a Student-t 95% interval bar (grey); the black line joins
-    the mean of the point means in equal-count bins of the lever
-    (:func:`quantile_bins`), drawn at the bin's mean lever value (geometric
-    mean on a log axis): the lever's average effect with the other levers
-    varying as sampled. Log-sampled levers (:func:`log_scaled_params`) get a
+    its seeds with a Student-t 95% interval bar (grey; none with one seed);
+    the black line joins the mean of the point means in equal-count bins of
+    the lever (:func:`quantile_bins`), drawn at the bin's mean lever value
+    (geometric mean on a log axis): the lever's average effect with the other
+    levers varying as sampled. With fewer than :data:`MIN_LINE_VALUES` bins
+    each bin's mean is a horizontal segment over the bin's range instead (no
+    line between two bins). Log-sampled levers (:func:`log_scaled_params`) get a
     log axis. The vertical range covers the intervals and at least
     :data:`MIN_EFFECT_FRACTION` of the overall mean on each side of it
     (:func:`effect_range`), so a flat response looks flat.
@@ -1074,14 +1076,19 @@ def plot_sampled_lever(sweep: Sweep, metric: str, lever: str) -> Any:
     ax = fig.subplots()
     ax.errorbar(table["x"].to_numpy(dtype=float), table["mean"].to_numpy(dtype=float),
                 yerr=half, fmt="o", color="0.45", markersize=3.5,
-                elinewidth=0.8, capsize=0, alpha=0.8, label="point mean, 95% CI")
+                elinewidth=0.8, capsize=0, alpha=0.8,
+                label="point mean, 95% CI" if np.isfinite(half).any() else "point (1 seed)")
     bins = quantile_bins(table["x"].to_numpy(), log)
     binned = table.assign(bin=bins, lx=np.log(table["x"]) if log else table["x"]).groupby(
-        "bin").agg(x=("lx", "mean"), mean=("mean", "mean"))
+        "bin").agg(x=("lx", "mean"), mean=("mean", "mean"), low=("x", "min"), high=("x", "max"))
     centres = binned["x"].to_numpy(dtype=float)
-    ax.plot(np.exp(centres) if log else centres, binned["mean"].to_numpy(dtype=float),
-            color="black", linewidth=1.8, marker="s", markersize=4,
-            label=f"mean in {len(binned)} quantile bins", zorder=4)
+    label = f"mean in {len(binned)} quantile bins"
+    if len(binned) >= MIN_LINE_VALUES:
+        ax.plot(np.exp(centres) if log else centres, binned["mean"].to_numpy(dtype=float),
+                color="black", linewidth=1.8, marker="s", markersize=4, label=label, zorder=4)
+    else:
+        ax.hlines(binned["mean"], binned["low"], binned["high"], color="black", linewidth=1.8,
+                  label=label, zorder=4)
     level = float(table["mean"].mean())
     ends = np.concatenate([table["mean"] - half, table["mean"] + half, table["mean"]])
     ax.set_ylim(*effect_range(ends, level, centre=level))
@@ -1094,6 +1101,8 @@ def plot_sampled_lever(sweep: Sweep, metric: str, lever: str) -> Any:
     human_ticks(ax.xaxis, ax.yaxis)
     ax.legend(frameon=False, fontsize=7.5)
     ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
-    ax.set_title(f"{len(table)} sampled points, {len(sweep.seeds)} seeds each", loc="right",
+    seeds = len(sweep.seeds)
+    ax.set_title(f"{len(table)} sampled points, {seeds} seed{'s' if seeds != 1 else ''} each",
+                 loc="right",
                  fontsize=7.5, color="0.35")
     return fig

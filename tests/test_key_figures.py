@@ -136,6 +136,10 @@ def test_sampled_design_draws_point_intervals_and_binned_means_on_a_log_axis(
     (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     means = sampled.runs.groupby("job")["compute_hhi"].mean()
     np.testing.assert_allclose(bars.lines[0].get_ydata(), means.to_numpy())
+    first = sampled.runs[sampled.runs["job"] == 0]["compute_hhi"].to_numpy()
+    half = 4.302652729911275 * first.std(ddof=1) / np.sqrt(3)  # Student t(0.975, 2 dof)
+    assert bars.lines[2][0].get_segments()[0][:, 1] == pytest.approx(
+        [first.mean() - half, first.mean() + half])
     (binned,) = [line for line in ax.get_lines() if "quantile bins" in line.get_label()]
     bins = figures.quantile_bins(sampled.points[DEAL].to_numpy(), log=True)
     assert np.bincount(bins).tolist() == [5] * 8
@@ -172,3 +176,26 @@ def test_sparse_lever_report_says_bars_not_bands(tmp_path: Path) -> None:
     assert "bars: 95% bootstrap interval; only 2 values simulated" in lead
     assert "one series per early access lead" in lead and "band" not in lead
     assert "at least 5% of the baseline mean" in lead
+
+
+def test_few_sampled_points_and_one_seed_draw_bin_segments_and_no_bars(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    points = [{SHARE: float(s), DEAL: 0.5} for s in rng.uniform(0.0, 1.0, 12)]
+    sweep = load_sweep(write_synthetic_sweep(tmp_path / "sobol", points, [7],
+                                             {"compute_hhi": {SHARE: 0.4}}, kind="sobol",
+                                             steps=12))
+    ax = figures.plot_sampled_lever(sweep, "compute_hhi", SHARE).axes[0]
+    (dots,) = ax.containers
+    assert dots.get_label() == "point (1 seed)"
+    assert all(bar.size == 0 for bar in dots.lines[2][0].get_segments())  # no interval
+    (segments,) = [c for c in ax.collections if "quantile bins" in str(c.get_label())]
+    assert segments.get_label() == "mean in 2 quantile bins"
+    shares = sweep.points[SHARE].to_numpy()
+    bins = figures.quantile_bins(shares)
+    values = sweep.runs.set_index("job")["compute_hhi"].sort_index().to_numpy()
+    for segment, b in zip(segments.get_segments(), (0, 1), strict=True):
+        assert segment[:, 0] == pytest.approx([shares[bins == b].min(), shares[bins == b].max()])
+        assert segment[:, 1] == pytest.approx([values[bins == b].mean()] * 2)
+    assert not [line for line in ax.get_lines() if "quantile" in line.get_label()]
+    assert ax.get_xscale() == "linear"
+    assert ax.get_title(loc="right") == "12 sampled points, 1 seed each"
