@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "plot_sobol": "analysis.figures",
     "plot_flows": "analysis.figures",
     "plot_parameter_scatter": "analysis.figures",
+    "plot_sampled_lever": "analysis.figures",
     "save_figure": "analysis.style",
     "build_report": "analysis.report",
     "Answer": "analysis.report",

@@ -372,6 +372,60 @@ def level_range(
     return low, high
 
 
+#: Smallest half-span of an effect axis (and of an effect colour scale), as a fraction of
+#: the magnitude of the baseline's mean: effect axes cover at least
+#: ``[-f |baseline mean|, +f |baseline mean|]`` and always zero, so an effect of 0.001 on a
+#: baseline of 0.13 (under 1%) looks as small as it is. The one place to change the rule.
+MIN_EFFECT_FRACTION = 0.05
+
+#: Space left beyond the data on an effect axis, as a fraction of its span.
+RANGE_MARGIN = 0.06
+
+
+def effect_range(
+    values: Any, reference: float, centre: float = 0.0,
+    min_fraction: float = MIN_EFFECT_FRACTION, margin: float = RANGE_MARGIN,
+) -> tuple[float, float]:
+    """Return an axis range that shows small effects as small.
+
+    The range covers every finite value (effects and interval ends), the
+    ``centre`` (zero for effects) and at least ``centre +/- min_fraction *
+    |reference|``, plus ``margin`` of its span on each side. Without a usable
+    reference (zero or NaN) the minimum half-span is the largest distance of
+    a value from the centre, or 1 metric unit when every value equals it.
+
+    Args:
+        values: Values to show (any shape; NaN ignored), in metric units.
+        reference: Level the effects are relative to, usually the baseline's
+            mean, in metric units.
+        centre: Value the range is built around (0 for effects; the mean level
+            for outcome axes).
+        min_fraction: Smallest half-span relative to ``|reference|``
+            (default :data:`MIN_EFFECT_FRACTION`).
+        margin: Padding on each side, as a fraction of the span.
+
+    Returns:
+        ``(low, high)`` with ``low < centre < high``.
+    """
+    finite = np.asarray(values, dtype=float).ravel()
+    finite = finite[np.isfinite(finite)]
+    half = min_fraction * abs(reference) if np.isfinite(reference) else 0.0
+    if half <= 0:
+        half = float(np.abs(finite - centre).max()) if finite.size else 0.0
+        half = half if half > 0 else 1.0
+    low = min(centre - half, float(finite.min()) if finite.size else centre)
+    high = max(centre + half, float(finite.max()) if finite.size else centre)
+    pad = margin * (high - low)
+    return low - pad, high + pad
+
+
+def baseline_mean(sweep: Sweep, metric: str, baseline: int) -> float:
+    """Return the mean of a summary metric over the baseline's seeds (NaN if all null)."""
+    values = np.asarray(sweep.metric_values(metric, baseline), dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
 def _mean_differences(
     sweep: Sweep, metric: str, baseline: int, effects: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -412,7 +466,9 @@ def plot_heatmaps(
     minimum span (see :func:`level_range`), so differences small against
     the run-to-run variation are not stretched over the whole scale. The effect
     map (when ``baseline`` is given) shows the mean paired difference from
-    the baseline on a diverging scale centred on zero; the baseline cell is
+    the baseline on a diverging scale centred on zero that spans at least
+    :data:`MIN_EFFECT_FRACTION` of the baseline's mean (:func:`effect_range`), so
+    negligible effects stay pale; the baseline cell is
     marked, and with ``effects`` the cells whose 95% interval covers zero
     are hatched and their values put in parentheses. The exceedance map
     appears only when a threshold is given (see
@@ -466,8 +522,8 @@ def plot_heatmaps(
         if column == "p_exceed":
             norm = matplotlib.colors.Normalize(0.0, 1.0)
         elif column == "effect":
-            finite = np.abs(image[np.isfinite(image)])
-            top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+            reference = baseline_mean(sweep, metric, baseline)
+            top = max(np.abs(effect_range(image, reference, margin=0.0)))
             norm = matplotlib.colors.Normalize(-top, top)
         else:
             runs = sweep.runs[metric].to_numpy(dtype=float)
@@ -506,7 +562,9 @@ def plot_paired_effects(
 
     Each dot is one seed (common random numbers: the same seed at both
     points); the black bar is the mean difference with its bootstrap
-    confidence interval (from :func:`analysis.stats.effects_table`).
+    confidence interval (from :func:`analysis.stats.effects_table`). The
+    horizontal range includes zero and at least :data:`MIN_EFFECT_FRACTION` of
+    the baseline's mean on each side (:func:`effect_range`).
 
     Args:
         sweep: The loaded sweep.
@@ -536,8 +594,10 @@ def plot_paired_effects(
     fig = new_figure(7.5, max(2.8, (0.3 + 0.15 * rows) * len(selected) + 1.9))
     ax = fig.subplots()
     positions = np.arange(len(selected))[::-1]
+    shown = [effects.reindex(selected)[["effect_ci_low", "effect_ci_high"]].to_numpy()]
     for pos, job in zip(positions, selected, strict=True):
         diff = paired_differences(sweep, metric, job, baseline)["difference"].to_numpy()
+        shown.append(diff)
         ax.scatter(diff, pos + _jitter(diff.size), s=10, color=colors[job], alpha=0.7,
                    linewidths=0, zorder=2)
         if job in effects.index:
@@ -549,6 +609,8 @@ def plot_paired_effects(
             ax.plot([row["effect"]], [pos], marker="o", color="white",
                     markeredgecolor="black", markersize=6, zorder=4)
     ax.axvline(0.0, color="0.3", linewidth=1.0, linestyle="--")
+    ax.set_xlim(*effect_range(np.concatenate([np.ravel(v) for v in shown]),
+                              baseline_mean(sweep, metric, baseline)))
     ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     ax.set_xlabel(axis_label(metric, prefix="Difference in "))
     human_ticks(ax.xaxis)
@@ -791,6 +853,21 @@ def lever_lines(
     return lines
 
 
+#: Fewest distinct lever values drawn as lines with bands; with fewer, a key figure shows
+#: points with interval bars (a line between two values would suggest a linear response
+#: at values never simulated).
+MIN_LINE_VALUES = 3
+
+#: Horizontal offset between the interval bars of successive ``by`` values, as a fraction
+#: of the lever's range, so the bars do not overlap.
+DODGE = 0.06
+
+
+def _error_bars(values: np.ndarray) -> np.ndarray:
+    """Return ``errorbar``'s ``yerr`` (distances below, above) from rows (effect, low, high)."""
+    return np.vstack([values[:, 0] - values[:, 1], values[:, 2] - values[:, 0]])
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     """Order numbers (and booleans) by value, other values by their text."""
     if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
@@ -811,15 +888,22 @@ def plot_lever_effect(
     n_resamples: int = 4999,
     seed: int = 0,
 ) -> Any:
-    """Plot the paired effect of a lever against its value, with its 95% interval band.
+    """Plot the paired effect of a lever against its value, with its 95% interval.
 
     The effect at a point is the mean over the common seeds of its
-    difference from the baseline point (:func:`analysis.stats.effects_table`);
-    the band is its bootstrap 95% interval. There is one line per value of
-    ``by``; every other swept parameter is held at its baseline value. The
-    baseline itself has effect 0 exactly, and so has every point that
-    duplicates it (:func:`analysis.honesty.duplicate_points`). Log-sampled
-    levers get a log axis.
+    difference from the baseline point (:func:`analysis.stats.effects_table`)
+    with its bootstrap 95% interval. There is one series per value of ``by``;
+    every other swept parameter is held at its baseline value. The baseline
+    itself has effect 0 exactly, and so has every point that duplicates it
+    (:func:`analysis.honesty.duplicate_points`).
+
+    With at least :data:`MIN_LINE_VALUES` lever values each series is a line
+    with markers at the simulated values and its interval as a band;
+    log-sampled levers get a log axis. With fewer, each series is points with
+    interval bars, offset by :data:`DODGE` of the lever's range per ``by``
+    value, and ticks only at the simulated values: nothing is drawn between
+    them. The vertical range includes zero (dashed) and at least
+    :data:`MIN_EFFECT_FRACTION` of the baseline's mean (:func:`effect_range`).
 
     Args:
         sweep: The loaded sweep.
@@ -863,34 +947,162 @@ def plot_lever_effect(
     numeric = all(isinstance(v, int | float | np.integer | np.floating)
                   and not isinstance(v, bool | np.bool_)
                   for pairs in lines.values() for v, _ in pairs)
-    if not numeric:
-        ticks = sorted({v for pairs in lines.values() for v, _ in pairs}, key=_sort_key)
-        where = {v: i for i, v in enumerate(ticks)}
-        ax.set_xticks(range(len(ticks)), [format_param_value(lever, v) for v in ticks])
+    ticks = sorted({v for pairs in lines.values() for v, _ in pairs}, key=_sort_key)
+    where = {v: float(v) if numeric else float(i) for i, v in enumerate(ticks)}
+    sparse = len(ticks) < MIN_LINE_VALUES
+    if sparse or not numeric:
+        ax.set_xticks([where[v] for v in ticks], [format_param_value(lever, v) for v in ticks])
+    span = (max(where.values()) - min(where.values())) or 1.0
     colors = point_colors(list(range(len(lines))))
     markers = "osD^v<>ph"
+    drawn = []
     for i, (key, pairs) in enumerate(lines.items()):
-        x = np.array([float(v) if numeric else where[v] for v, _ in pairs])
-        values = np.array([effect(j) for _, j in pairs])
+        x = np.array([where[v] for v, _ in pairs])
+        values = np.array([effect(j) for _, j in pairs]).reshape(-1, 3)
+        drawn.append(values)
         name = "all points" if by is None else format_param_value(by, key)
+        style = {"color": colors[i], "marker": markers[i % len(markers)], "label": name}
+        if sparse:
+            x = x + DODGE * span * (i - (len(lines) - 1) / 2)
+            ax.errorbar(x, values[:, 0], yerr=_error_bars(values), linestyle="none",
+                        markersize=5, capsize=3, elinewidth=1.4, **style)
+            continue
         ax.fill_between(x, values[:, 1], values[:, 2], color=colors[i], alpha=0.18,
                         linewidth=0)
-        ax.plot(x, values[:, 0], color=colors[i], marker=markers[i % len(markers)],
-                markersize=4.5, linewidth=1.6, label=name)
+        ax.plot(x, values[:, 0], markersize=4.5, linewidth=1.6, **style)
+    if sparse:
+        ax.set_xlim(min(where.values()) - 0.5 * span, max(where.values()) + 0.5 * span)
     ax.axhline(0.0, color="0.25", linewidth=0.9, linestyle="--", zorder=1)
-    if numeric and lever in log_scaled_params(sweep):
+    reference = baseline_mean(sweep, metric, baseline)
+    ax.set_ylim(*effect_range(np.concatenate(drawn), reference))
+    if numeric and not sparse and lever in log_scaled_params(sweep):
         ax.set_xscale("log")
     names = short_names(sweep.params)
     ax.set_xlabel(param_label(lever, param_words(lever, names[lever])))
     ax.set_ylabel(axis_label(metric, prefix="Effect on ", wrap=True))
-    human_ticks(ax.xaxis, ax.yaxis)
+    human_ticks(ax.yaxis)
+    if numeric and not sparse:
+        human_ticks(ax.xaxis)
     if by is not None:
-        ax.legend(title=param_words(by, names[by]), frameon=False, fontsize=7.5,
-                  title_fontsize=7.5)
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, [f"{param_words(by, names[by])} {label}" for label in labels],
+                   loc="outside lower center", ncol=min(len(labels), 3), frameon=False,
+                   fontsize=7.5)
     ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
-    base_values = np.asarray(sweep.metric_values(metric, baseline), dtype=float)
-    base_values = base_values[np.isfinite(base_values)]
-    if base_values.size:
-        ax.set_title(f"baseline mean {format_quantity(float(base_values.mean()), metric)}",
+    if np.isfinite(reference):
+        ax.set_title(f"baseline mean {format_quantity(reference, metric)}",
                      loc="right", fontsize=7.5, color="0.35")
+    return fig
+
+
+#: Fewest points per quantile bin of a sampled-design key figure, and most bins.
+BIN_POINTS = 5
+MAX_BINS = 8
+
+
+def quantile_bins(x: np.ndarray, log: bool = False) -> np.ndarray:
+    """Return the bin index of each value: equal-count (quantile) bins of a sampled lever.
+
+    Uses ``min(MAX_BINS, len(x) // BIN_POINTS)`` bins (at least one), with
+    edges at quantiles of ``x`` (of ``log(x)`` for log-sampled levers, the same
+    bins). Ties go to the lower bin.
+
+    Args:
+        x: Lever values, one per point.
+        log: Whether the lever is sampled on a log scale.
+
+    Returns:
+        Integer bin of each value, 0 to ``n_bins - 1``.
+    """
+    values = np.log(x) if log else np.asarray(x, dtype=float)
+    n_bins = max(1, min(MAX_BINS, values.size // BIN_POINTS))
+    edges = np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1))[1:-1]
+    return np.searchsorted(edges, values, side="left")
+
+
+@styled
+def plot_sampled_lever(sweep: Sweep, metric: str, lever: str) -> Any:
+    """Plot a metric against one lever of a sampled design (Latin hypercube, Sobol).
+
+    Every point has its own values of all levers, so there is no line of
+    points that differ in this lever alone. Each dot is one point's mean over
+    its seeds with a Student-t 95% interval bar (grey; none with one seed);
+    the black line joins the mean of the point means in equal-count bins of
+    the lever (:func:`quantile_bins`), drawn at the bin's mean lever value
+    (geometric mean on a log axis): the lever's average effect with the other
+    levers varying as sampled. With fewer than :data:`MIN_LINE_VALUES` bins
+    each bin's mean is a horizontal segment over the bin's range instead (no
+    line between two bins). Log-sampled levers (:func:`log_scaled_params`) get a
+    log axis. The vertical range covers the intervals and at least
+    :data:`MIN_EFFECT_FRACTION` of the overall mean on each side of it
+    (:func:`effect_range`), so a flat response looks flat.
+
+    Args:
+        sweep: The loaded sweep.
+        metric: Summary metric.
+        lever: Swept parameter on the horizontal axis.
+
+    Returns:
+        The figure.
+
+    Raises:
+        SweepError: ``lever`` is not a numeric swept parameter, or the metric
+            is null everywhere.
+    """
+    from scipy import stats as scipy_stats
+
+    from analysis.metrics_info import param_words
+
+    check_metrics([metric], "summary")
+    if lever not in sweep.params:
+        raise SweepError(f"key figure: {lever!r} is not a swept parameter; swept: "
+                         f"{', '.join(sweep.params)}")
+    points = sweep.points.set_index("job")
+    x = pd.to_numeric(points[lever], errors="coerce")
+    if points[lever].dtype == bool or x.isna().any():
+        raise SweepError(f"key figure: {lever!r} is not numeric; a sampled design's key "
+                         "figure needs a numeric lever")
+    groups = sweep.runs.groupby("job")[metric]
+    table = pd.DataFrame({"x": x, "mean": groups.mean(), "sd": groups.std(ddof=1),
+                          "n": groups.count()}).dropna(subset=["mean"])
+    if table.empty:
+        raise SweepError(f"every value of {metric} in {sweep.path} is null: nothing to plot")
+    dof = np.maximum(table["n"].to_numpy() - 1, 1)
+    half = (scipy_stats.t.ppf(0.975, dof) * table["sd"].to_numpy()
+            / np.sqrt(table["n"].to_numpy()))
+    half = np.where(table["n"].to_numpy() > 1, half, np.nan)
+    log = lever in log_scaled_params(sweep) and bool((table["x"] > 0).all())
+    fig = new_figure(5.4, 3.5)
+    ax = fig.subplots()
+    ax.errorbar(table["x"].to_numpy(dtype=float), table["mean"].to_numpy(dtype=float),
+                yerr=half, fmt="o", color="0.45", markersize=3.5,
+                elinewidth=0.8, capsize=0, alpha=0.8,
+                label="point mean, 95% CI" if np.isfinite(half).any() else "point (1 seed)")
+    bins = quantile_bins(table["x"].to_numpy(), log)
+    binned = table.assign(bin=bins, lx=np.log(table["x"]) if log else table["x"]).groupby(
+        "bin").agg(x=("lx", "mean"), mean=("mean", "mean"), low=("x", "min"), high=("x", "max"))
+    centres = binned["x"].to_numpy(dtype=float)
+    label = f"mean in {len(binned)} quantile bins"
+    if len(binned) >= MIN_LINE_VALUES:
+        ax.plot(np.exp(centres) if log else centres, binned["mean"].to_numpy(dtype=float),
+                color="black", linewidth=1.8, marker="s", markersize=4, label=label, zorder=4)
+    else:
+        ax.hlines(binned["mean"], binned["low"], binned["high"], color="black", linewidth=1.8,
+                  label=label, zorder=4)
+    level = float(table["mean"].mean())
+    ends = np.concatenate([table["mean"] - half, table["mean"] + half, table["mean"]])
+    ax.set_ylim(*effect_range(ends, level, centre=level))
+    if log:
+        ax.set_xscale("log")
+    names = short_names(sweep.params)
+    ax.set_xlabel(param_label(lever, param_words(lever, names[lever]))
+                  + (" (log scale)" if log else ""))
+    ax.set_ylabel(axis_label(metric, prefix="Mean of ", wrap=True))
+    human_ticks(ax.xaxis, ax.yaxis)
+    ax.legend(frameon=False, fontsize=7.5)
+    ax.set_title(metric_info(metric).label, loc="left", fontweight="bold")
+    seeds = len(sweep.seeds)
+    ax.set_title(f"{len(table)} sampled points, {seeds} seed{'s' if seeds != 1 else ''} each",
+                 loc="right",
+                 fontsize=7.5, color="0.35")
     return fig

@@ -457,6 +457,38 @@ def default_key_figures(
     return KeyFigures(lever, by, list(metrics)[:MAX_KEY_FIGURES])
 
 
+def sampled_key_figures(sweep: Sweep, metrics: Sequence[str]) -> KeyFigures | None:
+    """Choose the key figures of a sampled design (Latin hypercube, Sobol) that names none.
+
+    The lever is the numeric swept parameter whose values have the largest
+    absolute Spearman rank correlation with the per-point mean of the first
+    metric (ties: the first in the design); the metrics are the first
+    :data:`MAX_KEY_FIGURES`.
+
+    Args:
+        sweep: The loaded sweep.
+        metrics: Informative summary metrics, most important first.
+
+    Returns:
+        The choice (``by`` is ``None``), or ``None`` without metrics or numeric levers.
+    """
+    if not metrics:
+        return None
+    points = sweep.points.set_index("job")
+    means = sweep.runs.groupby("job")[metrics[0]].mean()
+    strength = {}
+    for param in sweep.params:
+        x = pd.to_numeric(points[param], errors="coerce")
+        if points[param].dtype == bool or x.isna().any() or x.nunique() < 2:
+            continue
+        rho = x.reindex(means.index).corr(means, method="spearman")
+        strength[param] = abs(rho) if np.isfinite(rho) else 0.0
+    if not strength:
+        return None
+    lever = max(strength, key=lambda p: (strength[p], -sweep.params.index(p)))
+    return KeyFigures(lever, None, list(metrics)[:MAX_KEY_FIGURES])
+
+
 def build_report(
     sweep: Sweep,
     out: str | Path | None = None,
@@ -535,9 +567,10 @@ def build_report(
                      and sweep.design_kind not in SAMPLED_DESIGNS)
     findings = answer.findings
     contrast_jobs = [c.job for c in findings.contrasts] if findings else []
-    key = answer.key_figures or default_key_figures(
-        sweep, [m for m in (findings.metrics if findings else summary) if m in summary], base,
-        contrast_jobs)
+    ranked = [m for m in (findings.metrics if findings else summary) if m in summary]
+    sampled = sweep.design_kind in SAMPLED_DESIGNS
+    key = answer.key_figures or (sampled_key_figures(sweep, ranked) if sampled else
+                                 default_key_figures(sweep, ranked, base, contrast_jobs))
     if key is not None:
         key = KeyFigures(key.lever, key.by,
                          [m for m in key.metrics if m not in hidden][:MAX_KEY_FIGURES])
@@ -552,7 +585,9 @@ def build_report(
     page.part = "head"
     _answer_section(page, sweep, answer, base, labels)
     steps.stage("key figures")
-    if key is not None and len(drawable) > 1:
+    if key is not None and sampled:
+        _sampled_key_figures(page, sweep, key, steps)
+    elif key is not None and len(drawable) > 1:
         _key_figures(page, sweep, key, base, twins, stats_kw, steps)
     for section in answer.sections:
         page.add(f"<h2>{html.escape(section.title)}</h2>")
@@ -643,8 +678,10 @@ def _key_figures(
     base = sweep.points.set_index("job").loc[baseline]
     held_text = "; ".join(f"{param_words(p, names[p])} at "
                           f"{format_param_value(p, base[p])}" for p in held)
-    lines = (f"one line per {param_words(key.by, names[key.by])}" if key.by
-             else "one line")
+    values = sweep.points[key.lever].nunique()
+    word = "line" if values >= figures.MIN_LINE_VALUES else "series"
+    lines = (f"one {word} per {param_words(key.by, names[key.by])}" if key.by
+             else f"one {word}")
     inert = []
     for value, pairs in figures.lever_lines(sweep, key.lever, key.by, baseline).items():
         for lever_value, job in pairs:
@@ -653,18 +690,46 @@ def _key_figures(
                 inert.append(where if key.by is None else
                              f"{param_words(key.by, names[key.by])} "
                              f"{format_param_value(key.by, value)} at {where}")
-    same = (f" Identical to the baseline on every seed (effect 0, no band): "
+    same = (f" Identical to the baseline on every seed (effect 0, no interval): "
             f"{'; '.join(inert)}." if inert else "")
+    shape = ("band: 95% bootstrap interval, markers at the simulated values"
+             if values >= figures.MIN_LINE_VALUES else
+             f"bars: 95% bootstrap interval; only {values} value{'s' if values != 1 else ''} "
+             "simulated, so no line is drawn between them")
     page.add('<h2 id="key-figures">Key figures</h2>')
     page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
-             f"from the baseline over the same {len(sweep.seeds)} seeds; band: 95% bootstrap "
-             f"interval; dashed: no effect), {html.escape(lines)}"
+             f"from the baseline over the same {len(sweep.seeds)} seeds; {shape}; dashed: no "
+             f"effect; the axis spans at least {figures.MIN_EFFECT_FRACTION:.0%} of the "
+             f"baseline mean either side of zero), {html.escape(lines)}"
              + (f"; {html.escape(held_text)}" if held_text else "")
              + f".{html.escape(same)}</p>")
     items = []
     for metric in steps.bar(key.metrics, "key figures"):
         fig = figures.plot_lever_effect(sweep, metric, key.lever, baseline, key.by,
                                         table=page.effects, twins=dict(twins), **stats_kw)
+        items.append(page.figure_html(fig, f"key_{metric}", ""))
+    page.add(f'<div class="keyfigs">{"".join(items)}</div>')
+
+
+def _sampled_key_figures(page: _Page, sweep: Sweep, key: KeyFigures, steps: Progress) -> None:
+    """Add the key figures of a sampled design: each metric's point means against the lever."""
+    names = short_names(sweep.params)
+    lever = param_words(key.lever, names[key.lever])
+    seeds = len(sweep.seeds)
+    bars = ("bars: Student-t 95% interval of each point's mean over its "
+            f"{seeds} seeds" if seeds > 1 else "one seed per point, so no interval bars")
+    ignored = (f" {param_words(key.by, names[key.by])} is not drawn separately: in a sampled "
+               "design no two points share the other levers' values." if key.by else "")
+    page.add('<h2 id="key-figures">Key figures</h2>')
+    page.add(f'<p class="lead">Outcome against {html.escape(lever)} in a '
+             f"{html.escape(sweep.design_kind)} design of {len(sweep.jobs)} points, every "
+             f"other lever varying as sampled (dots: point means; {html.escape(bars)}; black "
+             "line: mean of the point means in equal-count bins of the lever; the axis spans "
+             f"at least {figures.MIN_EFFECT_FRACTION:.0%} of the overall mean either side of "
+             f"it).{html.escape(ignored)}</p>")
+    items = []
+    for metric in steps.bar(key.metrics, "key figures"):
+        fig = figures.plot_sampled_lever(sweep, metric, key.lever)
         items.append(page.figure_html(fig, f"key_{metric}", ""))
     page.add(f'<div class="keyfigs">{"".join(items)}</div>')
 

@@ -90,6 +90,7 @@ def write_synthetic_sweep(
     name: str = "synthetic",
     fixed: Mapping[str, float] | None = None,
     same_as: Mapping[int, int] | None = None,
+    scales: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a complete sweep directory whose outcomes follow a known linear response.
 
@@ -112,6 +113,8 @@ def write_synthetic_sweep(
         same_as: Job -> earlier job whose outcomes (summary metrics, time
             series and flows) it copies seed by seed: a duplicate point, as
             when a lever has no effect at some setting.
+        scales: Parameter -> ``"log"`` or ``"linear"``, recorded as the design's
+            ``scale`` (how a sampled design drew it); default: none recorded.
 
     Returns:
         The sweep directory.
@@ -158,7 +161,7 @@ def write_synthetic_sweep(
         flows = pd.concat([kept, *copied], ignore_index=True).sort_values(
             ["job", "seed", "year"], kind="stable")
     flows.to_csv(root / "flows.csv", index=False)
-    _write_definition(root, name, params, points, seeds, kind, design_seed, steps)
+    _write_definition(root, name, params, points, seeds, kind, design_seed, steps, scales)
     (root / "provenance.json").write_text(json.dumps({
         "git_revision": "synthetic",
         "python": "3.11",
@@ -214,8 +217,9 @@ def _write_definition(
     kind: str,
     design_seed: int,
     steps: int,
+    scales: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``sweep.yaml`` with the design, its points, replicates and seed."""
+    """Write ``sweep.yaml`` with the design, its points, scales, replicates and seed."""
     import yaml
 
     values = [[_plain(pt[p]) for p in params] for pt in points]
@@ -227,7 +231,8 @@ def _write_definition(
     definition = {
         "name": name,
         "params": params,
-        "design": {"kind": kind, "seed": design_seed, "bounds": bounds, "points": values},
+        "design": {"kind": kind, "seed": design_seed, "bounds": bounds, "points": values,
+                   **({"scale": dict(scales)} if scales else {})},
         "replicates": len(seeds),
         "seed": int(seeds[0]),
         "overrides": [f"steps={steps}"],

@@ -9,8 +9,10 @@ Run with ``python benchmarks/bench_explorer.py`` from the repository root
    page runs the default scenario once, current and baseline being equal);
 2. time per update for the default scenario (60 months, 1 seed, baseline
    cached): settings change -> results computed (:func:`race_cli.explorer.state.compare`),
-   and the same plus the five figures drawn and converted to SVG, as the page
-   does; median over ``--updates`` lever changes;
+   and the same plus the five figures updated in place and converted to SVG
+   (:meth:`race_cli.explorer.plots.Panels.svg`), as the page does, and the
+   drawing alone (wall and process CPU time); median over ``--updates`` lever
+   changes;
 3. the same with ``--replicates`` seeds run by 2 worker processes.
 
 Each time is printed with its ratio to the 1 s target (issue 13: an update
@@ -21,7 +23,6 @@ shared; the load average is printed with the results.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import socket
 import statistics
@@ -90,28 +91,30 @@ def startup() -> None:
 
 def updates(count: int, replicates: int, workers: int) -> None:
     """Print the median time per update over ``count`` changes of the partner share."""
-    import matplotlib
-
     from race_cli.explorer import plots, state
 
+    panels = plots.Panels()
     runner = state.Runner(workers=workers)
     runner.start()
     baseline = state.default_settings()
     state.compare(runner, baseline, baseline, replicates)
-    computed, drawn = [], []
+    computed, drawn, drawing_cpu = [], [], []
     for i in range(count):
         current = {**baseline, "downstream.partner_share": round(0.05 * (i + 7), 2)}
         start = time.perf_counter()
         comparison = state.compare(runner, current, baseline, replicates)
         computed.append(time.perf_counter() - start)
-        with matplotlib.rc_context(plots.SVG_RC):
-            for figure in plots.all_figures(comparison).values():
-                figure.savefig(io.BytesIO(), format="svg")
+        cpu = time.process_time()
+        panels.svg(comparison)
+        drawing_cpu.append(time.process_time() - cpu)
         drawn.append(time.perf_counter() - start)
     runner.close()
     what = f"{replicates} seed{'s' if replicates > 1 else ''}, {workers} worker(s)"
     print(f"update, results ({what}) {_ratio(statistics.median(computed))}")
     print(f"update, + figures ({what}) {_ratio(statistics.median(drawn))}")
+    drawing = [d - c for d, c in zip(drawn, computed, strict=True)]
+    print(f"  of which figures ({what}) {_ratio(statistics.median(drawing))}; CPU time "
+          f"{statistics.median(drawing_cpu):.2f} s (less sensitive to other jobs)")
 
 
 def main(argv: list[str] | None = None) -> int:

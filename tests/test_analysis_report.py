@@ -91,8 +91,8 @@ def test_sobol_sweep_report_has_sensitivity(tmp_path: Path) -> None:
                                  kind="sobol", steps=12)
     index = build_report(load_sweep(path), metrics=["upstream_deals"], n_resamples=199)
     figures = _check_links(index)
-    assert figures == ["figures/flows.png", "figures/scatter_upstream_deals.png",
-                       "figures/sobol_upstream_deals.png"]
+    assert figures == ["figures/flows.png", "figures/key_upstream_deals.png",
+                       "figures/scatter_upstream_deals.png", "figures/sobol_upstream_deals.png"]
     text = index.read_text(encoding="utf-8")
     assert 'id="sensitivity"' in text and "tables/sobol.csv" in text
     assert "Fan charts and flow figures show the baseline and 8 evenly spaced of the 32" in text

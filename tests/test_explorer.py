@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_module
+from matplotlib.collections import LineCollection
 
 import sim
 from race_cli import schema
@@ -180,6 +181,33 @@ def test_figures_show_both_settings_over_calendar_years(comparison):
     assert money.shape == (6,) and money[0] > 0
     flows = plots.flow_rates(first.baseline)
     assert flows.sum() == pytest.approx(np.mean([r.flows.sum() for r in first.baseline]))
+
+
+def test_figures_updated_in_place_equal_newly_built_ones(comparison):
+    """The page reuses its figures: after any earlier comparison they show exactly the new one."""
+    import matplotlib
+
+    first = comparison[0]
+    one_seed = state.compare(state.Runner(workers=1), SMALL, SMALL, replicates=1, seed=5)
+    reused = plots.Panels()
+    with matplotlib.rc_context({"svg.hashsalt": "test"}):
+        before = reused.svg(first)
+        again = reused.svg(one_seed)
+        assert again == plots.Panels().svg(one_seed)
+    assert all(before[name] != again[name] for name in plots.NAMES)
+    assert list(again) == list(plots.NAMES)
+    assert all(svg.startswith(b"<?xml") and b"<text" in svg for svg in again.values())
+    ax = reused.figures["capability"].axes[0]
+    labs = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(labs) == 2
+    assert len(labs[1].get_segments()) == one_seed.current[0].lab_capability.shape[1]
+    flows = reused.figures["flows"].axes[0]
+    shown = [bar for bar in flows.patches if bar.get_visible()]
+    names, current, baseline = plots.flow_values(one_seed)
+    assert 0 < len(names) <= plots.MAX_FLOW_PAIRS and len(shown) == 2 * len(names)
+    assert [bar.get_width() for bar in shown] == [
+        v for pair in zip(baseline, current, strict=True) for v in pair]
+    assert [t.get_text() for t in flows.get_yticklabels()] == names
 
 
 def test_cli_binds_to_localhost_by_default_and_checks_arguments(capsys):

@@ -16,14 +16,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
 import solara
 
 from analysis.metrics_info import format_number
 from race_cli.explorer import plots, state
 from sim.params import ParamError
-
-matplotlib.rcParams.update(plots.SVG_RC)
 
 #: Shared by every session: runs and caches simulations.
 RUNNER = state.Runner(workers=int(os.environ["RACE_EXPLORE_WORKERS"])
@@ -31,6 +28,10 @@ RUNNER = state.Runner(workers=int(os.environ["RACE_EXPLORE_WORKERS"])
 
 #: One computation at a time (2 cores); a waiting one is skipped when superseded.
 _COMPUTE_LOCK = threading.Lock()
+
+#: The five figures, shared by every session, updated in place and converted to SVG
+#: while holding :data:`_COMPUTE_LOCK` (reusing them halves the drawing time).
+PANELS = plots.Panels()
 
 
 def _import_model() -> None:
@@ -66,7 +67,7 @@ class Outcome:
 
     Attributes:
         comparison: The runs, or ``None`` when the settings are invalid.
-        figures: Figures by name (empty when invalid).
+        figures: SVG images of the figures by name (empty when invalid).
         rows: Headline numbers (empty when invalid).
         error: One-line message of an invalid setting, else ``""``.
         current: Settings run, extra overrides included.
@@ -74,7 +75,7 @@ class Outcome:
     """
 
     comparison: state.Comparison | None
-    figures: dict[str, Any]
+    figures: dict[str, bytes]
     rows: list[state.HeadlineRow]
     error: str
     current: dict[str, Any]
@@ -101,7 +102,7 @@ def compute(snapshot: tuple, latest: list) -> Outcome | None:
             comparison = state.compare(RUNNER, current, base, reps, root)
         except ParamError as exc:
             return Outcome(None, {}, [], str(exc).splitlines()[0], current, base)
-        return Outcome(comparison, plots.all_figures(comparison), state.headline(comparison),
+        return Outcome(comparison, PANELS.svg(comparison), state.headline(comparison),
                        "", current, base)
 
 
@@ -225,9 +226,9 @@ def _safe_extra() -> dict[str, Any]:
 
 
 @solara.component
-def Figure(fig: Any) -> None:
-    """One matplotlib figure, converted to SVG once per update."""
-    solara.FigureMatplotlib(fig, dependencies=[id(fig)], format="svg")
+def Figure(svg: bytes) -> None:
+    """One figure, as the SVG image drawn with the results (unchanged bytes are not resent)."""
+    solara.Image(svg, format="svg+xml")
 
 
 @solara.component
