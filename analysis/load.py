@@ -36,7 +36,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import SweepError
-from analysis.load_csv import FLOWS_COLUMNS, TIMESERIES_KEYS
+from analysis.load_csv import (
+    FLOWS_COLUMNS,
+    TIMESERIES_KEYS,
+    read_flows,
+    read_runs,
+    read_timeseries,
+)
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS
 from sweeps.store import (
     AGGREGATE_FILES,
@@ -154,8 +160,6 @@ class Sweep:
     def timeseries(self) -> pd.DataFrame:
         """Long table ``job, seed, step`` + every time-series metric, validated."""
         if self.store is None:
-            from analysis.load_csv import read_timeseries
-
             path = self.path / TIMESERIES_FILE
             table = read_timeseries(path)
         else:
@@ -170,8 +174,6 @@ class Sweep:
     def flows(self) -> pd.DataFrame:
         """Researcher moves ``job, seed, year, from_kind, to_kind, moves``, validated."""
         if self.store is None:
-            from analysis.load_csv import read_flows
-
             path = self.path / FLOWS_FILE
             table = read_flows(path)
         else:
@@ -239,8 +241,6 @@ def load_sweep(path: str | Path) -> Sweep:
         raise SweepError(f"{root}: not a directory (expected a sweep directory)")
     if (root / MANIFEST_JSON).is_file():
         return _load_store(root)
-    from analysis.load_csv import read_runs
-
     definition = _load_definition(root / SWEEP_FILE)
     provenance = _load_provenance(root / PROVENANCE_FILE)
     runs, params = read_runs(root / RUNS_FILE, definition)
