@@ -38,8 +38,8 @@ import time
 import numpy as np
 
 import sim
-from sim.metrics import results
 from sim.model import RaceModel
+from sim.observation import results
 from sim.params import SimParams, replace
 
 HEAVY = ("mesa", "matplotlib", "pandas")

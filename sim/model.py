@@ -30,6 +30,7 @@ from sim.economy.ledger import CUSTOMERS
 from sim.economy.settlement import settle
 from sim.initial_state import build, suppliers
 from sim.markets.compute import HOURS_PER_MONTH
+from sim.observation import month_state, results
 from sim.params import SimParams
 from sim.policies import DOWNSTREAM, SAFETY
 from sim.populations.startups import Suppliers
@@ -248,8 +249,7 @@ class RaceModel(mesa.Model):
         pay = np.where(o.alive[emp], wf.salary_usd[:n] / 12.0, 0.0)
         salary_bill = np.bincount(emp, weights=pay, minlength=o.size) * wf.people_per_row
         bills = (alloc_p + sale.spot_h100e) * sale.month_price[None, :]
-        nl, npl = self.labs.org_ids.size, self.pools.org_ids.size
-        compute_bill = bills[nl: nl + npl].sum(axis=1)  # buyers: labs, pools, startups
+        compute_bill = bills[self.labs.org_ids.size:][: self.pools.org_ids.size].sum(axis=1)
         self.pools.draw_grants(led, o, self.exo.academic_budget_usd(self.t), salary_bill,
                                compute_bill, sale.pool_public_share)
         sal_paid, paid = settle(led, sale.buyers, salary_bill[sale.buyers], bills,
@@ -276,7 +276,7 @@ class RaceModel(mesa.Model):
         self.workforce.count_staff()
         self.flows.close_month(self.t)
         if self.t < self.p.steps:
-            for k, v in metrics.collect(self, train_flop, n_incidents).items():
+            for k, v in metrics.collect(month_state(self, train_flop, n_incidents)).items():
                 self.series[k][self.t] = v
             self.lab_series[self.t, 0] = self.labs.capabilities()
             self.lab_series[self.t, 1] = self.labs.array("safety")
@@ -296,4 +296,4 @@ def simulate(params: SimParams, seed: int, audit: bool = False) -> Results:
     model = RaceModel(params, seed, audit=audit)
     for _ in range(params.steps):
         model.step()
-    return metrics.results(model)
+    return results(model)

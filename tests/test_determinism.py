@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim import metrics
+from sim import observation
 from sim.model import RaceModel
 from sim.params import ParamError, SimParams, replace, to_dict
 from sim.results import Results
@@ -97,8 +97,8 @@ def test_interleaved_models_do_not_share_state(first: Results, seed_zero: Result
     for _ in range(small_params.steps):
         for model in models:
             model.step()
-    assert fingerprint(metrics.results(models[0])) == fingerprint(first)
-    assert fingerprint(metrics.results(models[1])) == fingerprint(seed_zero)
+    assert fingerprint(observation.results(models[0])) == fingerprint(first)
+    assert fingerprint(observation.results(models[1])) == fingerprint(seed_zero)
 
 
 def test_replicate_seeds():

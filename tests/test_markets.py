@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.economy.accounts import MarketState
 from sim.markets.capital import allocate_capped, logit_shares, valuation_usd
 from sim.markets.compute import clear_compute, update_price
 from sim.markets.race import (
@@ -34,7 +35,9 @@ from sim.markets.talent import (
     search_probability_bound,
 )
 from sim.metrics import (
+    MonthState,
     capability_weighted_mean,
+    collect,
     contenders,
     first_crossing,
     hhi,
@@ -43,6 +46,7 @@ from sim.metrics import (
     top_decile_mask,
     training_cost_growth,
 )
+from sim.results import TIMESERIES_METRICS
 
 
 def _clear(cap, prio=(), prio_prov=(), spot=(), pref=(), allowed=None, wtp=None):
@@ -522,3 +526,38 @@ def test_retained_compares_staying_plus_raise_with_the_chosen_option():
     np.testing.assert_array_equal(retained(noisy, pick, eligible, 0.5),
                                   [True, False, False, False])
     np.testing.assert_array_equal(retained(noisy, pick, eligible, 0.0), [False] * 4)
+
+
+def test_collect_is_a_pure_function_of_a_month_state():
+    kinds = np.array([0, 1, 1, 2])  # academia, two labs, a startup
+    flows = np.zeros((6, 6), dtype=np.int64)
+    flows[0, 1], flows[2, 1] = 3, 2  # academia -> lab, startup -> lab (rows)
+    state = MonthState(
+        lab_capability_oom=np.array([25.0, 24.5]), lab_safety=np.array([0.2, 0.0]),
+        lab_openness=np.array([0.5, 0.5]), lab_compute_h100e=np.array([3.0, 1.0]),
+        lab_market_share=np.array([0.5, 0.5]), lab_revenue_usd=7.0, upstream_deals_active=1,
+        train_flop=np.array([1e24, 1e22]), employer=np.array([0, 0, 1, 3] * 5),
+        skill=np.arange(20.0), people_per_row=2.0, flows_month=flows,
+        grad_history=np.array([[10.0, 4.0]] + [[0.0, 0.0]] * 11), org_kind=kinds,
+        startup_mode=np.array([2]), startup_revenue_usd=5.0, startups_alive=1,
+        academic_salary_usd=1e5, academic_output_oom=0.01, cloud_big=np.array([True, False]),
+        cloud_revenue_usd=np.array([3.0, 1.0]), compute_price_usd_per_h100e_hour=2.0,
+        n_incidents=1, log_no_incident=np.log(0.5), log_no_major=0.0, lab_spinouts=4,
+        public_knowledge_oom=1.5, lead_window_oom=1.0,
+        market=MarketState(20.0, 0.1, ai_budget_usd=9.0, ai_market_usd=6.0))
+    out = collect(state)
+    assert set(out) == set(TIMESERIES_METRICS)
+    assert out["frontier_capability"] == 25.0 and out["leader_gap_oom"] == 0.5
+    assert out["contenders"] == 2
+    assert out["compute_hhi"] == pytest.approx(0.75 ** 2 + 0.25 ** 2)
+    assert out["safety_share_mean"] == pytest.approx(capability_weighted_mean(
+        np.array([0.2, 0.0]), np.array([25.0, 24.5])))
+    # Top decile: skills 18 and 19, rows 18 (employer 1, a lab) and 19 (employer 3, a startup).
+    assert out["academia_share_top_decile"] == 0.0
+    assert out["talent_hhi_top_decile"] == pytest.approx(0.5)
+    assert out["moves_academia_to_industry"] == 12.0 * 2.0 * 3
+    assert out["moves_startup_to_lab"] == 12.0 * 2.0 * 2
+    assert out["incident_prob"] == pytest.approx(0.5) and out["major_incident_prob"] == 0.0
+    assert out["industry_share_new_phds"] == 0.4 and out["big3_cloud_share"] == 0.75
+    assert out["researchers_active"] == 40.0 and out["startup_partnered_share"] == 1.0
+    assert out["frontier_training_compute_log10_flop"] == 24.0

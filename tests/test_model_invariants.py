@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim import metrics
+from sim import observation
 from sim.model import RaceModel
 from sim.params import SimParams, replace
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS, Results
@@ -111,7 +111,7 @@ def _audited(cache: dict[str, AuditedRun], base: SimParams, name: str) -> Audite
         model = RaceModel(params, seed, audit=True)
         for _ in range(params.steps):
             model.step()
-        cache[name] = AuditedRun(params, seed, model.audit, metrics.results(model))
+        cache[name] = AuditedRun(params, seed, model.audit, observation.results(model))
     return cache[name]
 
 

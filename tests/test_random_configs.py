@@ -18,8 +18,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.metrics import results
 from sim.model import RaceModel
+from sim.observation import results
 from sim.params import ParamError, SimParams, from_dict, iter_fields
 
 #: Population sizes used in the random runs: key -> (lo, hi).

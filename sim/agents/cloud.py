@@ -457,7 +457,7 @@ class ComputeSale:
     """What the compute market allocated this month, handed to the accounting phase.
 
     Attributes:
-        buyers: Organisation ids of the buyers.
+        buyers: Organisation ids of the buyers: labs, pools, startups (in that order).
         priority_h100e: Priority allocation, shape ``(buyers, providers)``.
         spot_h100e: Spot allocation, shape ``(buyers, providers)``.
         month_price: Price at each provider this month (USD per H100e-month).
