@@ -86,7 +86,7 @@ def test_incidents_lower_the_affected_labs_revenue_and_valuation(small_params, s
 def test_major_incident_probability_is_neither_negligible_nor_certain():
     """P(at least one major incident over 120 months) in (0.05, 0.95) with defaults.
 
-    Mean over 4 seeds of the full default run (the model's own probability,
+    Mean over 2 seeds of the full default run (the model's own probability,
     1 - prod(1 - h P(major)), not the realised count).
     """
     probs = [sim.run(SimParams(), seed).summary["major_incident_prob"] for seed in (21, 22)]
@@ -94,11 +94,22 @@ def test_major_incident_probability_is_neither_negligible_nor_certain():
 
 
 def test_regulatory_response_raises_safety_after_a_major_incident(small_params):
+    """Paths equal until the first major incident; then every lab sits at the floor.
+
+    The floor (0.6) holds for at least ``incident_response_months`` (24), and the
+    labs' mean safety in that window is well above the run without a response.
+    """
     base = replace(small_params, steps=60, incidents__h0=0.2, incidents__major_severity=2.0)
     on = replace(base, governance__incident_safety_floor=0.6)
     a, b = sim.run(base, 4), sim.run(on, 4)
     assert b.summary["major_incidents"] > 0
-    assert b.summary["safety_share_mean"] > a.summary["safety_share_mean"] + 0.05
+    floored = np.flatnonzero(b.lab_safety.min(axis=1) >= 0.6 - 1e-12)
+    assert floored.size >= 24, floored
+    start = int(floored[0])
+    np.testing.assert_array_equal(a.lab_safety[:start], b.lab_safety[:start])
+    window = slice(start, start + 24)
+    assert (b.lab_safety[window] >= 0.6 - 1e-12).all()
+    assert b.lab_safety[window].mean() > a.lab_safety[window].mean() + 0.1
 
 
 # ------------------------------------------------------------------------ deals
@@ -123,21 +134,25 @@ def test_antitrust_blocks_deals_in_the_default_scenario(small_params):
 def test_early_access_lead_matters_when_every_startup_partners(small_params):
     """At partner share 1 a longer lead wins customers from the outside option.
 
-    6 paired seeds, 60 months (measured: outside share 0.29-0.34 without a lead,
-    0.026-0.033 lower with 12 months); after the first year the mean share of
-    the customers' budget left to the outside option is lower and startups'
-    sales are higher on every seed.
+    6 paired seeds, 60 months (measured on seeds 0-11: the outside share,
+    0.29-0.34 without a lead, is 0.021-0.036 lower with 12 months; startups'
+    sales are higher on 10 of 12 seeds, by 3-11%, and 0.1-3% lower on two).
+    After the first year the mean share of the customers' budget left to the
+    outside option is lower on every seed; startups' sales are higher on at
+    least two thirds of the seeds and on average.
     """
     base = replace(small_params, steps=60, downstream__partner_share=1.0,
                    downstream__early_access_lead_months=0.0)
     lead = replace(base, downstream__early_access_lead_months=12.0)
+    ratios = []
     for seed in range(6):
         a = sim.run(base, seed).timeseries
         b = sim.run(lead, seed).timeseries
         assert (b["outside_option_share"][12:].mean()
                 < a["outside_option_share"][12:].mean() - 0.01), seed
-        assert (b["startup_revenue_usd_per_month"][12:].mean()
-                > a["startup_revenue_usd_per_month"][12:].mean()), seed
+        ratios.append(b["startup_revenue_usd_per_month"][12:].mean()
+                      / a["startup_revenue_usd_per_month"][12:].mean())
+    assert sum(r > 1.0 for r in ratios) >= 4 and np.mean(ratios) > 1.0, ratios
 
 
 # ----------------------------------------------------------------------- talent

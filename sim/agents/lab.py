@@ -442,7 +442,10 @@ class Labs(AgentSet):
         Safety moves by ``adjust_rate`` toward the policy's target, never below
         the regulatory floor (the compute-threshold floor, raised to
         ``extra_floor`` while an incident response lasts); openness toward its
-        target under pressure and commercial dependence. Effort not spent on
+        target under pressure and commercial dependence. The first month's
+        decision (``t == 0``) sets both to their targets: there is no earlier
+        choice to adjust from (the dispositions ``s_base``, ``o_base`` stand
+        for the labs before it). Effort not spent on
         safety makes algorithmic progress (at least what absorbing the public
         stock gives) and trains the largest run; capability never falls.
 
@@ -469,11 +472,12 @@ class Labs(AgentSet):
         if extra_floor > 0:
             floor = np.maximum(floor, extra_floor)
         target = policy(self.safety_inputs(p, orgs, pressure, floor), sp)
-        s_new = np.maximum(s_now + sp.adjust_rate * (target - s_now), floor)
+        rate = 1.0 if t == 0 else sp.adjust_rate
+        s_new = np.maximum(s_now + rate * (target - s_now), floor)
         o_now = self.array("openness")
         o_target = openness(self.array("o_base"), pressure, self.array("commercial"),
                             sp.k_openness, sp.k_commercial)
-        o_new = o_now + sp.adjust_rate * (o_target - o_now)
+        o_new = o_now + rate * (o_target - o_now)
         effort = orgs.skill_mass[self.org_ids] * (1.0 - s_new)
         d_alg = lp.alg_rate_oom_per_month * (effort / lp.research_ref_skill) ** lp.research_returns
         absorb = np.log10(np.maximum(effort, 1e-9) / (effort + lp.absorb_half_skill))
