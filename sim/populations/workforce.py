@@ -286,10 +286,11 @@ class Workforce(ResearcherTable):
         prob = search_probability(p.search_rate_per_month, self.tenure_months[maybe],
                                   p.search_tenure_months, self.liquid_wealth_usd[maybe],
                                   p.search_wealth_usd, fit)
-        # One gather gives both the employer's liveness (bit 0) and whether it is a lab (bit 1).
-        org_code = o.alive[:k] | ((o.kind[:k] == LAB) << 1).astype(np.uint8)
-        row_code = org_code[self.employer[:n]]
-        search = (row_code & 1) == 0
+        # One gather gives each row's employer: dead (bit 0) and a lab (bit 1). Ids are
+        # valid, so ``take(mode="clip")`` (cheaper than fancy indexing) clips nothing.
+        org_code = ~o.alive[:k] | ((o.kind[:k] == LAB) << 1).astype(np.uint8)
+        row_code = org_code.take(self.employer[:n], mode="clip")
+        search = (row_code & 1).view(np.bool_)
         search |= self.graduate[:n]
         search[maybe[draw[maybe] < prob]] = True
         s_rows = np.flatnonzero(search)
@@ -311,9 +312,10 @@ class Workforce(ResearcherTable):
         by_org = (p.b_wage * np.log(np.maximum(o.salary_usd[:k], 1.0))
                   + p.b_compute * np.log(comp + 1e-3)
                   + p.b_prestige * o.prestige[:k])
-        util = by_org[opt]
-        util += p.b_safety * self.safety_pref[s_rows, None] * o.safety[opt]
-        util += p.b_openness * self.openness_pref[s_rows, None] * o.openness[opt]
+        util = by_org.take(opt, mode="clip")
+        util += p.b_safety * self.safety_pref[s_rows, None] * o.safety.take(opt, mode="clip")
+        util += (p.b_openness * self.openness_pref[s_rows, None]
+                 * o.openness.take(opt, mode="clip"))
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
             self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
@@ -374,8 +376,9 @@ class Workforce(ResearcherTable):
         at_lab[movers] = False
         at_lab = np.flatnonzero(at_lab)
         restrained = np.exp(-self.p.governance.noncompete_penalty)
+        wealth = self.liquid_wealth_usd.take(at_lab, mode="clip")
         prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
-                          * (1.0 + self.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
+                          * (1.0 + wealth / p.spinout_wealth_usd))
         return at_lab[rng.random(at_lab.size) < prob]
 
     def move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
@@ -397,7 +400,7 @@ class Workforce(ResearcherTable):
         contiguous views of the table (no gathers).
         """
         n = self.size
-        g = self.orgs.valuation_growth[self.employer[:n]]
+        g = self.orgs.valuation_growth.take(self.employer[:n], mode="clip")
         unvested, vested, tenure = (self.unvested_equity_usd[:n], self.vested_equity_usd[:n],
                                     self.tenure_months[:n])
         unvested *= g
