@@ -313,8 +313,9 @@ class Workforce(ResearcherTable):
                   + p.b_compute * np.log(comp + 1e-3)
                   + p.b_prestige * o.prestige[:k])
         util = by_org.take(opt, mode="clip")
-        util += p.b_safety * self.safety_pref[s_rows, None] * o.safety.take(opt, mode="clip")
-        util += (p.b_openness * self.openness_pref[s_rows, None]
+        util += (p.b_safety * self.safety_pref.take(s_rows)[:, None]
+                 * o.safety.take(opt, mode="clip"))
+        util += (p.b_openness * self.openness_pref.take(s_rows)[:, None]
                  * o.openness.take(opt, mode="clip"))
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
@@ -334,23 +335,24 @@ class Workforce(ResearcherTable):
         choice = opt.ravel()[flat]
         has_option = np.isfinite(util.ravel()[flat])
         applying = (choice != cur) & has_option
-        accepted = accept_applicants(np.where(applying, choice, -1), self.skill[s_rows],
-                                     np.floor(vac))
+        skill = self.skill[s_rows]
+        accepted = accept_applicants(np.where(applying, choice, -1), skill, np.floor(vac))
         lp = self.p.labs
         if lp.retention_raise > 0:
             counter = (accepted & (o.kind[cur] == LAB)
-                       & (self.skill[s_rows] >= lp.retention_skill_min))
+                       & (skill >= lp.retention_skill_min))
             stay = retained(noisy, pick, counter, p.b_wage * np.log1p(lp.retention_raise))
             self.salary_usd[s_rows[stay]] *= 1.0 + lp.retention_raise
             accepted &= ~stay
             self.retention_offers += int(counter.sum())
             self.retained += int(stay.sum())
         movers = s_rows[accepted]
-        src = self.employer[movers].copy()
+        src = self.employer[movers]
         dst = choice[accepted]
-        grads = s_rows[self.graduate[s_rows]]
+        is_grad = self.graduate[s_rows]
+        grads = s_rows[is_grad]
         self.grad_history[t % 12] = (grads.size,
-                                     np.count_nonzero(accepted & self.graduate[s_rows]
+                                     np.count_nonzero(accepted & is_grad
                                                       & (o.kind[choice] != ACADEMIA)))
         founders = self._spinout_founders(movers, row_code >= 2, rng)
         self.move(movers, src, dst)
