@@ -133,7 +133,8 @@ class ResearcherTable:
 
         Args:
             rows: Distinct row indices in increasing order (as from ``np.flatnonzero``).
-                Rows before the first of them do not move and are not copied.
+                Rows before the first of them do not move and are not copied, nor
+                is a boolean column that is all False (``graduate`` once cleared).
         """
         if rows.size == 0:
             return
@@ -142,8 +143,10 @@ class ResearcherTable:
         keep[rows - first] = False
         n = self.size - rows.size
         for name in _FIELDS:
-            arr = getattr(self, name)
-            arr[first:n] = arr[first: self.size][keep]
+            tail = getattr(self, name)[first: self.size]
+            if tail.dtype == np.bool_ and not tail.any():
+                continue
+            tail[: n - first] = tail[keep]
         self.size = n
 
 
