@@ -316,9 +316,9 @@ class Workforce(ResearcherTable):
                   + p.b_compute * np.log(comp + 1e-3)
                   + p.b_prestige * o.prestige[:k])
         util = by_org.take(opt, mode="clip")
-        util += (p.b_safety * self.safety_pref.take(s_rows)[:, None]
+        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")[:, None]
                  * o.safety.take(opt, mode="clip"))
-        util += (p.b_openness * self.openness_pref.take(s_rows)[:, None]
+        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")[:, None]
                  * o.openness.take(opt, mode="clip"))
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
