@@ -96,9 +96,8 @@ def accept_applicants(
         return accepted
     order = applied[np.lexsort((-skill[applied], choice[applied]))]
     emp = choice[order]
-    starts = np.flatnonzero(np.r_[True, emp[1:] != emp[:-1]])
-    group_len = np.diff(np.r_[starts, emp.size])
-    rank = np.arange(emp.size) - np.repeat(starts, group_len)
+    # ``emp`` is sorted, so each applicant's rank is its position minus its group's first.
+    rank = np.arange(emp.size) - emp.searchsorted(emp)
     accepted[order] = rank < np.floor(vacancies[emp])
     return accepted
 

@@ -114,30 +114,39 @@ class ResearcherTable:
         n = len(employer)
         start = self.size
         self._grow(start + n)
-        rows = np.arange(start, start + n)
-        self.skill[rows] = rng.lognormal(0.0, skill_sigma, n)
-        self.employer[rows] = employer
-        self.salary_usd[rows] = 0.0
-        self.liquid_wealth_usd[rows] = 0.0
-        self.unvested_equity_usd[rows] = 0.0
-        self.vested_equity_usd[rows] = 0.0
-        self.tenure_months[rows] = 0.0
-        self.safety_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
-        self.openness_pref[rows] = rng.beta(pref_alpha, pref_beta, n)
-        self.graduate[rows] = graduate
+        new = slice(start, start + n)
+        self.skill[new] = rng.lognormal(0.0, skill_sigma, n)
+        self.employer[new] = employer
+        self.salary_usd[new] = 0.0
+        self.liquid_wealth_usd[new] = 0.0
+        self.unvested_equity_usd[new] = 0.0
+        self.vested_equity_usd[new] = 0.0
+        self.tenure_months[new] = 0.0
+        self.safety_pref[new] = rng.beta(pref_alpha, pref_beta, n)
+        self.openness_pref[new] = rng.beta(pref_alpha, pref_beta, n)
+        self.graduate[new] = graduate
         self.size = start + n
-        return rows
+        return np.arange(start, start + n)
 
     def retire(self, rows: np.ndarray) -> None:
-        """Remove researchers ``rows``; the others keep their order and move up."""
+        """Remove researchers ``rows``; the others keep their order and move up.
+
+        Args:
+            rows: Distinct row indices in increasing order (as from ``np.flatnonzero``).
+                Rows before the first of them do not move and are not copied, nor
+                is a boolean column that is all False (``graduate`` once cleared).
+        """
         if rows.size == 0:
             return
-        keep = np.ones(self.size, dtype=bool)
-        keep[rows] = False
-        n = int(keep.sum())
+        first = int(rows[0])
+        keep = np.ones(self.size - first, dtype=bool)
+        keep[rows - first] = False
+        n = self.size - rows.size
         for name in _FIELDS:
-            arr = getattr(self, name)
-            arr[:n] = arr[: self.size][keep]
+            tail = getattr(self, name)[first: self.size]
+            if tail.dtype == np.bool_ and not tail.any():
+                continue
+            tail[: n - first] = tail[keep]
         self.size = n
 
 
@@ -270,6 +279,7 @@ class Workforce(ResearcherTable):
             Rows of the spin-out founders.
         """
         p, o, gov, n = self.p.talent, self.orgs, self.p.governance, self.size
+        k = o.size
         draw = rng.random(n)
         maybe = np.flatnonzero(draw < search_probability_bound(
             p.search_rate_per_month, self.liquid_wealth_usd[:n], p.search_wealth_usd))
@@ -279,78 +289,101 @@ class Workforce(ResearcherTable):
         prob = search_probability(p.search_rate_per_month, self.tenure_months[maybe],
                                   p.search_tenure_months, self.liquid_wealth_usd[maybe],
                                   p.search_wealth_usd, fit)
-        search = self.graduate[:n] | ~o.alive[: o.size][self.employer[:n]]
+        # One gather gives each row's employer: dead (bit 0) and a lab (bit 1). Ids are
+        # valid, so ``take(mode="clip")`` (cheaper than fancy indexing) clips nothing.
+        org_code = ~o.alive[:k] | ((o.kind[:k] == LAB) << 1).astype(np.uint8)
+        row_code = org_code.take(self.employer[:n], mode="clip")
+        search = (row_code & 1).view(np.bool_)
+        search |= self.graduate[:n]
         search[maybe[draw[maybe] < prob]] = True
         s_rows = np.flatnonzero(search)
+        m = s_rows.size
         cur = self.employer[s_rows]
-        vac = np.where(o.alive[: o.size], o.vacancies[: o.size], 0.0)
-        cand = sample_candidates(vac, s_rows.size, p.candidates, rng)
+        vac = np.where(o.alive[:k], o.vacancies[:k], 0.0)
+        cand = sample_candidates(vac, m, p.candidates, rng)
         partner_of_cur = o.partner_lab[cur]
         known = ((partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
-                 & (rng.random(s_rows.size) < p.partner_visibility))
+                 & (rng.random(m) < p.partner_visibility))
         cand[known, -1] = partner_of_cur[known]
-        options = np.concatenate([cur[:, None], cand], axis=1)
-        valid = options >= 0
-        opt = np.where(valid, options, 0)
-        comp = np.maximum(o.compute_h100e[opt], 1e-6) / np.maximum(o.staff[opt], 1.0)
-        util = (p.b_wage * np.log(np.maximum(o.salary_usd[opt], 1.0))
-                + p.b_compute * np.log(comp + 1e-3)
-                + p.b_prestige * o.prestige[opt]
-                + p.b_safety * self.safety_pref[s_rows, None] * o.safety[opt]
-                + p.b_openness * self.openness_pref[s_rows, None] * o.openness[opt])
+        opt = np.concatenate([cur[:, None], cand], axis=1)
+        valid = opt >= 0
+        all_valid = bool(valid.all())
+        if not all_valid:
+            opt[~valid] = 0
+        # Terms that depend only on the employer, per organisation, then gathered.
+        comp = np.maximum(o.compute_h100e[:k], 1e-6) / np.maximum(o.staff[:k], 1.0)
+        by_org = (p.b_wage * np.log(np.maximum(o.salary_usd[:k], 1.0))
+                  + p.b_compute * np.log(comp + 1e-3)
+                  + p.b_prestige * o.prestige[:k])
+        util = by_org.take(opt, mode="clip")
+        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")[:, None]
+                 * o.safety.take(opt, mode="clip"))
+        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")[:, None]
+                 * o.openness.take(opt, mode="clip"))
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
             self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
         channel = (partner_of_cur[:, None] == opt) & (partner_of_cur[:, None] >= 0)
         switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
-        util -= np.where(moving, switch, 0.0)
+        np.subtract(util, switch, out=util, where=moving)
         if gov.noncompete_penalty > 0:
             from_lab = (o.kind[cur] == LAB)[:, None]
             to_rival = (o.kind[opt] == LAB) | (o.kind[opt] == STARTUP)
             util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
-        util[~valid] = -np.inf
+        if not all_valid:
+            util[~valid] = -np.inf
         util[~o.alive[cur], 0] = -np.inf
         pick, noisy = choose_employer(util, rng)
-        choice = opt[np.arange(s_rows.size), pick]
-        has_option = np.isfinite(util[np.arange(s_rows.size), pick])
+        flat = np.arange(0, m * opt.shape[1], opt.shape[1]) + pick
+        choice = opt.ravel()[flat]
+        has_option = np.isfinite(util.ravel()[flat])
         applying = (choice != cur) & has_option
-        accepted = accept_applicants(np.where(applying, choice, -1), self.skill[s_rows],
-                                     np.floor(vac))
+        skill = self.skill[s_rows]
+        accepted = accept_applicants(np.where(applying, choice, -1), skill, np.floor(vac))
         lp = self.p.labs
         if lp.retention_raise > 0:
             counter = (accepted & (o.kind[cur] == LAB)
-                       & (self.skill[s_rows] >= lp.retention_skill_min))
+                       & (skill >= lp.retention_skill_min))
             stay = retained(noisy, pick, counter, p.b_wage * np.log1p(lp.retention_raise))
             self.salary_usd[s_rows[stay]] *= 1.0 + lp.retention_raise
             accepted &= ~stay
             self.retention_offers += int(counter.sum())
             self.retained += int(stay.sum())
         movers = s_rows[accepted]
-        src = self.employer[movers].copy()
+        src = self.employer[movers]
         dst = choice[accepted]
-        grads = s_rows[self.graduate[s_rows]]
+        is_grad = self.graduate[s_rows]
+        grads = s_rows[is_grad]
         self.grad_history[t % 12] = (grads.size,
-                                     np.count_nonzero(accepted & self.graduate[s_rows]
+                                     np.count_nonzero(accepted & is_grad
                                                       & (o.kind[choice] != ACADEMIA)))
-        founders = self._spinout_founders(movers, rng)
+        founders = self._spinout_founders(movers, row_code >= 2, rng)
         self.move(movers, src, dst)
         return founders
 
-    def _spinout_founders(self, movers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _spinout_founders(self, movers: np.ndarray, at_lab: np.ndarray,
+                          rng: np.random.Generator) -> np.ndarray:
         """Lab staff who stay this month and leave to found a startup (docs/model.md §7.12).
 
         The monthly probability rises with liquid wealth and is restrained by a
         non-compete, ``exp(-noncompete_penalty)``; a row founds with the
         probability that any of the people it stands for does.
+
+        Args:
+            movers: Rows that change employer this month.
+            at_lab: Whether each row's employer is a lab, shape ``(size,)``; overwritten.
+            rng: Generator of the talent component.
+
+        Returns:
+            Rows of the founders.
         """
-        p, o = self.p.talent, self.orgs
-        n = self.size
-        moved = np.zeros(n, dtype=bool)
-        moved[movers] = True
-        at_lab = np.flatnonzero((o.kind[: o.size] == LAB)[self.employer[:n]] & ~moved)
+        p = self.p.talent
+        at_lab[movers] = False
+        at_lab = np.flatnonzero(at_lab)
         restrained = np.exp(-self.p.governance.noncompete_penalty)
+        wealth = self.liquid_wealth_usd.take(at_lab, mode="clip")
         prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
-                          * (1.0 + self.liquid_wealth_usd[at_lab] / p.spinout_wealth_usd))
+                          * (1.0 + wealth / p.spinout_wealth_usd))
         return at_lab[rng.random(at_lab.size) < prob]
 
     def move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
@@ -372,7 +405,7 @@ class Workforce(ResearcherTable):
         contiguous views of the table (no gathers).
         """
         n = self.size
-        g = self.orgs.valuation_growth[self.employer[:n]]
+        g = self.orgs.valuation_growth.take(self.employer[:n], mode="clip")
         unvested, vested, tenure = (self.unvested_equity_usd[:n], self.vested_equity_usd[:n],
                                     self.tenure_months[:n])
         unvested *= g
