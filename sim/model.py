@@ -275,10 +275,10 @@ class RaceModel(mesa.Model):
         self.workforce.count_staff()
         self.flows.close_month(self.t)
         if self.t < self.p.steps:
-            for k, v in metrics.collect(month_state(self, train_flop, n_incidents)).items():
+            state = month_state(self, train_flop, n_incidents)
+            for k, v in metrics.collect(state).items():
                 self.series[k][self.t] = v
-            self.lab_series[self.t, 0] = self.labs.capabilities()
-            self.lab_series[self.t, 1] = self.labs.array("safety")
+            self.lab_series[self.t] = state.lab_capability_oom, state.lab_safety
 
 
 def simulate(params: SimParams, seed: int, audit: bool = False) -> Results:
