@@ -212,7 +212,9 @@ class Startups:
         if not st.size:
             return
         runway = self.ledger.cash_usd[st] / np.maximum(self.costs_usd(st), 1.0)
-        pct = (np.argsort(np.argsort(o.quality_oom[st])) + 1.0) / st.size
+        rank = np.empty(st.size, np.int64)
+        rank[np.argsort(o.quality_oom[st])] = np.arange(st.size)
+        pct = (rank + 1.0) / st.size
         backed = rng.random(st.size) < sp.funding_success * 2 * pct
         val = o.valuation_usd[st]
         weights = np.where((runway < sp.runway_months) & backed,
