@@ -57,12 +57,23 @@ class World:
     knowledge: Knowledge
 
 
-def suppliers(labs: Labs, clouds: Clouds, knowledge: Knowledge, lead_months: float) -> Suppliers:
-    """What startups choose among now: labs' capability and clouds, and the early-access lead."""
-    return Suppliers(labs.capabilities(), labs.org_ids, labs.providers(),
+def suppliers(labs: Labs, clouds: Clouds, knowledge: Knowledge, lead_months: float,
+              logit_per_oom: float) -> Suppliers:
+    """What startups choose among now: labs' capability and clouds, and the early-access lead.
+
+    Args:
+        labs: The frontier labs.
+        clouds: The cloud providers.
+        knowledge: The public knowledge stock (the frontier's recent growth).
+        lead_months: Months of frontier growth that early access is ahead.
+        logit_per_oom: Sensitivity of a startup's choice of lab to capability (1/OOM).
+    """
+    caps = labs.capabilities()
+    return Suppliers(caps, labs.org_ids, labs.providers(),
                      np.array([h.provider for h in clouds.big], dtype=np.int64),
-                     [h.provider for h in clouds.members if not h.big], clouds.org_ids,
-                     lead_months * knowledge.frontier_growth_oom_per_month())
+                     np.array([h.provider for h in clouds.members if not h.big], dtype=np.int64),
+                     clouds.org_ids, lead_months * knowledge.frontier_growth_oom_per_month(),
+                     np.cumsum(logit_shares(caps, logit_per_oom)))
 
 
 def build(model: mesa.Model, p: SimParams, rngs: dict[str, np.random.Generator],
@@ -147,7 +158,8 @@ def build(model: mesa.Model, p: SimParams, rngs: dict[str, np.random.Generator],
 
     startups = Startups(p, orgs, ledger, downstream_policy)
     startups.found(sc.n_startups, ORIGIN_OTHER, -1, True,
-                   suppliers(labs, clouds, knowledge, p.downstream.early_access_lead_months),
+                   suppliers(labs, clouds, knowledge, p.downstream.early_access_lead_months,
+                             p.capital.market_logit_per_oom),
                    rngs["downstream"])
 
     wf = Workforce(p, orgs, flows, n, people_per_row)

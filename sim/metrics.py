@@ -172,6 +172,7 @@ def collect(m: MonthState) -> dict[str, float]:
     """
     caps = m.lab_capability_oom
     top_emp = m.employer[top_decile_mask(m.skill)]
+    top_by_org = np.bincount(top_emp, minlength=m.org_kind.size)
     flows, w = m.flows_month, m.people_per_row
     industry = (K_LAB, K_STARTUP, K_HYPER)
     grads, grad_industry = m.grad_history.sum(axis=0)
@@ -184,9 +185,9 @@ def collect(m: MonthState) -> dict[str, float]:
         "incident_prob": float(-np.expm1(m.log_no_incident)),
         "compute_hhi": hhi(m.lab_compute_h100e),
         "capability_share_hhi": hhi(m.lab_market_share),
-        "talent_hhi_top_decile": hhi(np.bincount(top_emp, minlength=m.org_kind.size)),
-        "academia_share_top_decile": float(np.mean(m.org_kind[top_emp] == ACADEMIA))
-        if top_emp.size else 0.0,
+        "talent_hhi_top_decile": hhi(top_by_org),
+        "academia_share_top_decile": float(top_by_org[m.org_kind == ACADEMIA].sum()
+                                           / top_emp.size) if top_emp.size else 0.0,
         "moves_academia_to_industry": 12.0 * w * float(flows[K_ACAD, list(industry)].sum()),
         "moves_startup_to_lab": 12.0 * w * float(flows[K_STARTUP, [K_LAB, K_HYPER]].sum()),
         "lab_spinouts": m.lab_spinouts,

@@ -81,7 +81,8 @@ class RaceModel(mesa.Model):
     def suppliers(self) -> Suppliers:
         """Labs and clouds as startups see them now."""
         return suppliers(self.labs, self.clouds, self.knowledge,
-                         self.p.downstream.early_access_lead_months)
+                         self.p.downstream.early_access_lead_months,
+                         self.p.capital.market_logit_per_oom)
 
     def step(self) -> None:
         """Advance one month: the nine phases of model-spec "Order of a step"."""
@@ -96,9 +97,9 @@ class RaceModel(mesa.Model):
         sale = run("compute", self._compute)
         run("talent", self._talent, sale)
         train_flop = run("labs", self._labs)
-        run("downstream", self._downstream)
+        sup = run("downstream", self._downstream)
         n_incidents = run("incidents", self._incidents)
-        run("accounting", self._accounting, sale)
+        run("accounting", self._accounting, sale, sup)
         run("metrics", self._metrics, train_flop, n_incidents)
         if self.auditor is not None:
             self.auditor.after(sale)
@@ -200,18 +201,16 @@ class RaceModel(mesa.Model):
                np.concatenate([self.labs.org_ids, self.pools.org_ids]))
         return research.train_flop
 
-    def _downstream(self) -> None:
+    def _downstream(self) -> Suppliers:
         """6. Customers spend their AI budget on labs' APIs and startups' products (§7.7).
 
-        Spending is the customers' budget (a share of the economy) times
-        adoption (logistic in frontier capability and compute price); it splits
-        into the labs' direct segment and the applications segment, each shared
-        by a logit over quality with an outside option (open-weight models one
-        ``open_model_lag_oom`` behind the frontier) whose spend stays with the
-        customers.
+        Spending is the customers' budget (a share of the economy) times adoption
+        (logistic in frontier capability and compute price); it splits into the labs'
+        direct segment and the applications segment, each shared by a logit over quality
+        with an outside option (open-weight models ``open_model_lag_oom`` behind the
+        frontier) whose spend stays with the customers. Returns the suppliers it used.
         """
-        p, m, cp = self.p, self.market, self.p.capital
-        sup = self.suppliers()
+        p, m, cp, sup = self.p, self.market, self.p.capital, self.suppliers()
         self.startups.reconsider(sup, self.rngs["downstream"])
         front, caps = sup.frontier_oom, sup.capability_oom
         m.ai_budget_usd = cp.ai_budget_gdp_share * self.exo.economy_usd(self.t)
@@ -233,14 +232,15 @@ class RaceModel(mesa.Model):
         m.lab_partner_revenue_total += apps.partner_fees_by_lab.sum()
         m.lab_revenue_total += self.labs.book_revenue(direct, apps.fees_by_lab, lab_share,
                                                       self.orgs)
+        return sup
 
     def _incidents(self) -> int:
         """7. Labs draw incidents; major ones can trigger a regulatory safety floor (§7.6)."""
         h, severity = self.labs.incidents(self.p, self.orgs, self.rngs["incidents"])
         return self.incidents.add(self.t, h, severity, self.p.incidents, self.p.governance)
 
-    def _accounting(self, sale: ComputeSale) -> None:
-        """8. Pay salaries, compute, grants and shares; vest; acquisitions, exits, foundings."""
+    def _accounting(self, sale: ComputeSale, sup: Suppliers) -> None:
+        """8. Pay salaries, compute, grants, shares; vest; buy-outs, exits, foundings (``sup``)."""
         p, o, led, wf = self.p, self.orgs, self.ledger, self.workforce
         alloc_p = sale.priority_h100e.copy()
         self.labs.draw_credits(alloc_p, sale.credit_h100e, sale.credit_price, sale.month_price)
@@ -268,18 +268,17 @@ class RaceModel(mesa.Model):
         wf.vest_and_grow()
         self.startups.acquisitions(wf, self.labs.org_ids, self.rngs["accounting"])
         self.startups.exits()
-        self.startups.found_new(self.t, wf, self.suppliers(), self.rngs["accounting"],
-                                self.rngs["downstream"])
+        self.startups.found_new(self.t, wf, sup, self.rngs["accounting"], self.rngs["downstream"])
 
     def _metrics(self, train_flop: np.ndarray, n_incidents: int) -> None:
         """9. Count staff, close the month's flows and record the time series."""
         self.workforce.count_staff()
         self.flows.close_month(self.t)
         if self.t < self.p.steps:
-            for k, v in metrics.collect(month_state(self, train_flop, n_incidents)).items():
+            state = month_state(self, train_flop, n_incidents)
+            for k, v in metrics.collect(state).items():
                 self.series[k][self.t] = v
-            self.lab_series[self.t, 0] = self.labs.capabilities()
-            self.lab_series[self.t, 1] = self.labs.array("safety")
+            self.lab_series[self.t] = state.lab_capability_oom, state.lab_safety
 
 
 def simulate(params: SimParams, seed: int, audit: bool = False) -> Results:

@@ -14,7 +14,6 @@ import numpy as np
 
 from sim import metrics
 from sim.metrics import MonthState, RunRecord
-from sim.orgs import STARTUP
 from sim.results import Results
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ def month_state(model: RaceModel, train_flop: np.ndarray, n_incidents: int) -> M
         n_incidents: Incidents drawn this month.
     """
     o, wf, labs, clouds = model.orgs, model.workforce, model.labs, model.clouds
-    st = o.ids(STARTUP)
+    st = model.startups.ids()
     return MonthState(
         lab_capability_oom=labs.capabilities(),
         lab_safety=labs.array("safety"),

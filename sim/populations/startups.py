@@ -17,10 +17,11 @@ import numpy as np
 
 from sim.economy.demand import purchase_shares
 from sim.economy.ledger import CUSTOMERS, HOUSEHOLDS, INVESTORS, SUPPLIERS, Ledger
-from sim.markets.capital import allocate_capped, logit_shares
+from sim.markets.capital import allocate_capped
 from sim.orgs import (
     ACADEMIA,
     API,
+    OPEN,
     ORIGIN_ACADEMIA,
     ORIGIN_LAB,
     ORIGIN_OTHER,
@@ -45,15 +46,18 @@ class Suppliers:
         alt_providers: Provider indices of the alternative clouds.
         cloud_org: Organisation id of each provider.
         early_access_lead_oom: Quality lead of a partner's early access (OOM).
+        lab_choice_cdf: Cumulative probability that a startup picks each lab (logit over
+            capability, ``capital.market_logit_per_oom``), in lab order.
     """
 
     capability_oom: np.ndarray
     lab_org: np.ndarray
     lab_provider: np.ndarray
     big_providers: np.ndarray
-    alt_providers: list[int]
+    alt_providers: np.ndarray
     cloud_org: np.ndarray
     early_access_lead_oom: float
+    lab_choice_cdf: np.ndarray
 
     @property
     def frontier_oom(self) -> float:
@@ -147,30 +151,29 @@ class Startups:
     def _assign_modes(self, ids: np.ndarray, modes: np.ndarray, sup: Suppliers,
                       rng: np.random.Generator) -> None:
         """Set access modes, partner/API labs and clouds of startups ``ids``."""
-        o, d = self.orgs, self.p.downstream
-        shares = logit_shares(sup.capability_oom, self.p.capital.market_logit_per_oom)
-        lab_choice = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(ids.size)),
+        o, n = self.orgs, ids.size
+        lab_choice = np.minimum(np.searchsorted(sup.lab_choice_cdf, rng.random(n)),
                                 sup.lab_org.size - 1)
         lab_pick = sup.lab_org[lab_choice]
+        partner = modes == PARTNER
         o.mode[ids] = modes
-        o.api_lab[ids] = np.where(modes == API, lab_pick, -1)
-        o.partner_lab[ids] = np.where(modes == PARTNER, lab_pick, -1)
-        o.api_lab[ids] = np.where(modes == PARTNER, lab_pick, o.api_lab[ids])
+        o.api_lab[ids] = np.where(partner | (modes == API), lab_pick, -1)
+        o.partner_lab[ids] = np.where(partner, lab_pick, -1)
         big_prov, alt = sup.big_providers, sup.alt_providers
-        n_big = big_prov.size
-        pcloud = np.where(modes == PARTNER, sup.lab_provider[lab_choice], -1)
-        pick_big = (modes == PARTNER) & (pcloud < 0)
-        if n_big and pick_big.any():
-            pcloud[pick_big] = big_prov[rng.integers(0, n_big, int(pick_big.sum()))]
+        n_big, n_alt = big_prov.size, alt.size
+        pcloud = np.where(partner, sup.lab_provider[lab_choice], -1)
+        pick_big = partner & (pcloud < 0)
+        n_pick = int(np.count_nonzero(pick_big))
+        if n_big and n_pick:
+            pcloud[pick_big] = big_prov[rng.integers(0, n_big, n_pick)]
         o.partner_cloud[ids] = pcloud
-        if alt and n_big:
-            own = np.where(rng.random(ids.size) < d.alt_cloud_share,
-                           np.asarray(alt)[rng.integers(0, len(alt), ids.size)],
-                           big_prov[rng.integers(0, n_big, ids.size)])
-        elif alt:
-            own = np.asarray(alt)[rng.integers(0, len(alt), ids.size)]
+        if n_alt and n_big:
+            own = np.where(rng.random(n) < self.p.downstream.alt_cloud_share,
+                           alt[rng.integers(0, n_alt, n)], big_prov[rng.integers(0, n_big, n)])
+        elif n_alt:
+            own = alt[rng.integers(0, n_alt, n)]
         else:
-            own = big_prov[rng.integers(0, n_big, ids.size)]
+            own = big_prov[rng.integers(0, n_big, n)]
         o.cloud[ids] = np.where(pcloud >= 0, pcloud, own)
 
     def reconsider(self, sup: Suppliers, rng: np.random.Generator) -> None:
@@ -184,8 +187,9 @@ class Startups:
     def costs_usd(self, st: np.ndarray) -> np.ndarray:
         """Monthly costs of startups ``st``: salaries plus other costs per head (USD/month)."""
         o = self.orgs
-        return (o.staff[st] * o.salary_usd[st] / 12.0
-                + np.maximum(o.staff[st], 1.0) * self.p.startups.other_cost_usd_per_head)
+        staff = o.staff[st]
+        return (staff * o.salary_usd[st] / 12.0
+                + np.maximum(staff, 1.0) * self.p.startups.other_cost_usd_per_head)
 
     def revalue(self) -> np.ndarray:
         """Set valuations from revenue (multiple) plus seed value; return the ids (§7.10)."""
@@ -208,22 +212,26 @@ class Startups:
         if not st.size:
             return
         runway = self.ledger.cash_usd[st] / np.maximum(self.costs_usd(st), 1.0)
-        pct = (np.argsort(np.argsort(o.quality_oom[st])) + 1.0) / st.size
+        rank = np.empty(st.size, np.int64)
+        rank[np.argsort(o.quality_oom[st])] = np.arange(st.size)
+        pct = (rank + 1.0) / st.size
         backed = rng.random(st.size) < sp.funding_success * 2 * pct
+        val = o.valuation_usd[st]
         weights = np.where((runway < sp.runway_months) & backed,
-                           o.valuation_usd[st] ** cp.valuation_weight_exponent, 0.0)
-        money = allocate_capped(supply_usd, weights, sp.raise_valuation_cap * o.valuation_usd[st])
+                           val ** cp.valuation_weight_exponent, 0.0)
+        money = allocate_capped(supply_usd, weights, sp.raise_valuation_cap * val)
         self.ledger.transfer(INVESTORS, st, money, "venture_capital")
 
     def compute_request(self, month_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Compute each startup wants and can afford, and its cloud (H100e, provider)."""
         o, sp, led = self.orgs, self.p.startups, self.ledger
         st = self.ids()
+        cloud = o.cloud[st]
+        price = month_price[cloud]
         need = (sp.compute_h100e_per_head * np.maximum(o.staff[st], 1.0)
-                + sp.compute_revenue_share * o.revenue_usd[st] / month_price[o.cloud[st]])
-        afford = (np.maximum(led.cash_usd[st], 0.0) * sp.compute_cash_share
-                  / month_price[o.cloud[st]])
-        return np.minimum(need, afford), o.cloud[st]
+                + sp.compute_revenue_share * o.revenue_usd[st] / price)
+        afford = np.maximum(led.cash_usd[st], 0.0) * sp.compute_cash_share / price
+        return np.minimum(need, afford), cloud
 
     def sell(self, spend_usd: float, outside_q: float, sup: Suppliers) -> AppSales:
         """Customers buy startups' products; startups pay model fees and cross-selling cuts.
@@ -245,32 +253,33 @@ class Startups:
         n_labs = sup.lab_org.size
         if not st.size:
             return AppSales(0.0, np.zeros(n_labs), np.zeros(n_labs), 1.0)
-        caps = sup.capability_oom
-        front = sup.frontier_oom
-        model_q = np.where(o.mode[st] == 0, front - cp.open_model_lag_oom, 0.0)
-        src_lab = np.where(o.api_lab[st] >= 0, o.api_lab[st], sup.lab_org[0])
-        lab_c = caps[np.searchsorted(sup.lab_org, src_lab)]
-        model_q = np.where(o.mode[st] == API, lab_c, model_q)
-        model_q = np.where(o.mode[st] == PARTNER, lab_c + sup.early_access_lead_oom, model_q)
+        mode, api_lab = o.mode[st], o.api_lab[st]
+        partner, api = mode == PARTNER, mode == API
+        lab_c = sup.capability_oom[np.searchsorted(sup.lab_org, np.where(api_lab >= 0, api_lab,
+                                                                         sup.lab_org[0]))]
+        model_q = np.where(mode == OPEN, sup.frontier_oom - cp.open_model_lag_oom, 0.0)
+        model_q = np.where(api, lab_c, model_q)
+        model_q = np.where(partner, lab_c + sup.early_access_lead_oom, model_q)
         q = model_q + p.startups.quality_skill_weight * np.log10(1.0 + o.skill_mass[st])
         o.quality_oom[st] = q
-        partner = o.mode[st] == PARTNER
         reach = np.where(partner, 1.0 + d.cross_selling_share, 1.0)
         share, out_apps = purchase_shares(q, outside_q, cp.startup_logit_per_oom, reach)
         sales = spend_usd * share
         led.transfer(CUSTOMERS, st, sales, "product_revenue")
         o.revenue_usd[st] = sales
         extra = sales * (reach - 1.0) / reach
-        has_cloud = partner & (o.partner_cloud[st] >= 0)
-        led.transfer(st[has_cloud], sup.cloud_org[o.partner_cloud[st][has_cloud]],
+        p_cloud = o.partner_cloud[st]
+        has_cloud = np.flatnonzero(partner & (p_cloud >= 0))
+        led.transfer(st[has_cloud], sup.cloud_org[p_cloud[has_cloud]],
                      d.hyperscaler_cut * extra[has_cloud], "cross_selling")
         base = sales - extra
         fee = np.where(partner, d.partner_revenue_share * base,
-                       np.where(o.mode[st] == API, cp.api_fee_share * base, 0.0))
-        pays = fee > 0
-        led.transfer(st[pays], o.api_lab[st][pays], fee[pays], "model_fees")
-        per_lab = np.bincount(o.api_lab[st][pays], weights=fee[pays], minlength=o.size)
-        partner_fee = np.bincount(o.api_lab[st][partner], weights=fee[partner],
+                       np.where(api, cp.api_fee_share * base, 0.0))
+        pays = np.flatnonzero(fee > 0)
+        payer_lab, paid = api_lab[pays], fee[pays]
+        led.transfer(st[pays], payer_lab, paid, "model_fees")
+        per_lab = np.bincount(payer_lab, weights=paid, minlength=o.size)
+        partner_fee = np.bincount(api_lab[partner], weights=fee[partner],
                                   minlength=o.size)[sup.lab_org]
         return AppSales(float(sales.sum()), per_lab[sup.lab_org], partner_fee, out_apps)
 
@@ -372,8 +381,8 @@ class Startups:
         acad = np.flatnonzero(in_academia[wf.employer[: wf.size]])
         if acad.size < takes.size:
             return
-        founders = rng.choice(acad, takes.size, replace=False,
-                              p=wf.skill[acad] / wf.skill[acad].sum())
+        skill = wf.skill[acad]
+        founders = rng.choice(acad, takes.size, replace=False, p=skill / skill.sum())
         src = wf.employer[founders].copy()
         wf.move(founders, src, takes)
         self.orgs.origin[takes] = ORIGIN_ACADEMIA
