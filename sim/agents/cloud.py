@@ -247,6 +247,21 @@ class Clouds(AgentSet):
         self.big = tuple(h for h in clouds if h.big)
         self.org_ids = np.array([h.org_id for h in clouds], dtype=np.int64)
 
+    def receive_capacity(self, depreciation_per_month: float) -> None:
+        """Every provider depreciates its capacity and receives this month's deliveries."""
+        for h in self.members:
+            h.receive_capacity(depreciation_per_month)
+
+    def book_compute_revenue(self, paid_usd: np.ndarray) -> None:
+        """Record each provider's compute revenue: the column sums of ``paid_usd`` (USD)."""
+        for h, col in zip(self.members, np.ascontiguousarray(paid_usd.T), strict=True):
+            h.compute_revenue_usd = float(col.sum())
+
+    def service_debt_and_pay_out(self, p: SimParams, ledger: Ledger) -> None:
+        """Every provider services its debt and pays out excess cash, in provider order."""
+        for h in self.members:
+            h.service_debt_and_pay_out(p, ledger)
+
     def capacities(self) -> np.ndarray:
         """Installed capacity of each provider (H100e)."""
         return np.array([h.capacity_h100e for h in self.members])
