@@ -103,11 +103,12 @@ class Ledger:
                 or (dst_a.ndim and dst_a.shape != amt.shape)):
             shape = np.broadcast_shapes(src_a.shape, dst_a.shape, amt.shape)
             amt = np.full(shape, float(amt)) if amt.ndim == 0 else np.broadcast_to(amt, shape)
-        amt = amt.ravel()
+        if amt.ndim > 1:
+            amt = amt.ravel()
         if amt.size == 0:
             return
-        total = amt.sum()
-        if not amt.min() >= 0.0 or (total == np.inf and not amt.max() < np.inf):
+        total = np.add.reduce(amt)
+        if not np.minimum.reduce(amt) >= 0.0 or (total == np.inf and not amt.max() < np.inf):
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
         self._post(src_a, amt, total, -1.0)
         self._post(dst_a, amt, total, 1.0)
@@ -128,7 +129,10 @@ class Ledger:
             else:
                 self._book_external(-one - 1, sign, float(total))
             return
-        ids = ids.astype(np.int64, copy=False).ravel()
+        if ids.dtype != np.int64:
+            ids = ids.astype(np.int64)
+        if ids.ndim > 1:
+            ids = ids.ravel()
         if ids.size != amt.size:
             ids = np.broadcast_to(ids, amt.shape)
         if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
