@@ -27,7 +27,7 @@ from sim.economy.accounts import MarketState
 from sim.economy.capital import investor_supply_usd
 from sim.economy.demand import adoption, purchase_shares
 from sim.economy.ledger import CUSTOMERS
-from sim.economy.settlement import settle
+from sim.economy.settlement import payroll, saved_pay_usd, settle
 from sim.initial_state import build, suppliers
 from sim.markets.compute import HOURS_PER_MONTH
 from sim.observation import month_state, results
@@ -145,7 +145,7 @@ class RaceModel(mesa.Model):
     def _compute(self) -> ComputeSale:
         """3. Capacity arrives; buyers order compute; the market clears; clouds order capex."""
         p, o, c, exo = self.p, self.orgs, self.p.clouds, self.exo
-        self.clouds.do("receive_capacity", c.capacity_depreciation_per_year / 12.0)
+        self.clouds.receive_capacity(c.capacity_depreciation_per_year / 12.0)
         month_price = self.clouds.prices() * HOURS_PER_MONTH
         st = self.startups.ids()
         nl, npl = self.labs.org_ids.size, self.pools.org_ids.size
@@ -244,26 +244,21 @@ class RaceModel(mesa.Model):
         p, o, led, wf = self.p, self.orgs, self.ledger, self.workforce
         alloc_p = sale.priority_h100e.copy()
         self.labs.draw_credits(alloc_p, sale.credit_h100e, sale.credit_price, sale.month_price)
-        n = wf.size
+        n, alive = wf.size, o.alive[: o.size]
         emp = wf.employer[:n]
-        pay = np.where(o.alive[emp], wf.salary_usd[:n] / 12.0, 0.0)
-        salary_bill = np.bincount(emp, weights=pay, minlength=o.size) * wf.people_per_row
+        pay, salary_bill = payroll(emp, wf.salary_usd[:n], alive, wf.people_per_row)
         bills = (alloc_p + sale.spot_h100e) * sale.month_price[None, :]
         compute_bill = bills[self.labs.org_ids.size:][: self.pools.org_ids.size].sum(axis=1)
         self.pools.draw_grants(led, o, self.exo.academic_budget_usd(self.t), salary_bill,
                                compute_bill, sale.pool_public_share)
         sal_paid, paid = settle(led, sale.buyers, salary_bill[sale.buyers], bills,
                                 self.clouds.org_ids)
-        paid_by_org = np.ones(o.size)
-        paid_by_org[sale.buyers] = sal_paid
-        wf.liquid_wealth_usd[:n] += p.talent.savings_share * pay * paid_by_org[emp]
-        for k, h in enumerate(self.clouds.members):
-            h.compute_revenue_usd = float(paid[:, k].sum())
+        wf.liquid_wealth_usd[:n] += saved_pay_usd(pay, emp, sale.buyers, sal_paid, alive,
+                                                  p.talent.savings_share)
+        self.clouds.book_compute_revenue(paid)
         costs = salary_bill[sale.buyers] * sal_paid + paid.sum(axis=1)
-        for i, lab in enumerate(self.labs.members):
-            lab.costs_usd = float(costs[i])
-            lab.pay_profit_share(p, led)
-        self.clouds.do("service_debt_and_pay_out", p, led)
+        self.labs.pay_profit_shares(p, led, costs)
+        self.clouds.service_debt_and_pay_out(p, led)
         self.startups.pay_other_costs()
         wf.vest_and_grow()
         self.startups.acquisitions(wf, self.labs.org_ids, self.rngs["accounting"])

@@ -128,7 +128,8 @@ class Hyperscaler(mesa.Agent):
         Returns:
             Capacity to order (H100e, >= 0) before the budget limit.
         """
-        old, new = self.demand_history[:3].mean(), self.demand_history[-3:].mean()
+        hist = self.demand_history.tolist()
+        old, new = (hist[0] + hist[1] + hist[2]) / 3, (hist[-3] + hist[-2] + hist[-1]) / 3
         ratio = new / old if old > 0 else 1.0
         growth = min(max(ratio ** (12.0 / 9.0), 1.0), 4.0)
         expected = new * growth ** (lag_months / 12.0) * (1.0 + headroom) * margin_response
@@ -246,6 +247,21 @@ class Clouds(AgentSet):
         self.members = tuple(clouds)
         self.big = tuple(h for h in clouds if h.big)
         self.org_ids = np.array([h.org_id for h in clouds], dtype=np.int64)
+
+    def receive_capacity(self, depreciation_per_month: float) -> None:
+        """Every provider depreciates its capacity and receives this month's deliveries."""
+        for h in self.members:
+            h.receive_capacity(depreciation_per_month)
+
+    def book_compute_revenue(self, paid_usd: np.ndarray) -> None:
+        """Record each provider's compute revenue: the column sums of ``paid_usd`` (USD)."""
+        for h, col in zip(self.members, np.ascontiguousarray(paid_usd.T), strict=True):
+            h.compute_revenue_usd = float(col.sum())
+
+    def service_debt_and_pay_out(self, p: SimParams, ledger: Ledger) -> None:
+        """Every provider services its debt and pays out excess cash, in provider order."""
+        for h in self.members:
+            h.service_debt_and_pay_out(p, ledger)
 
     def capacities(self) -> np.ndarray:
         """Installed capacity of each provider (H100e)."""
@@ -496,16 +512,15 @@ def sell_compute(clouds: Clouds, p: SimParams, orders: ComputeOrders,
     alloc_p, alloc_s = clear_compute(cap, orders.prio, orders.prio_provider, orders.spot,
                                      orders.spot_provider, orders.allowed, orders.wtp)
     has_prio, has_spot = orders.prio_provider >= 0, orders.spot_provider >= 0
-    demand = np.zeros(n_p)
-    np.add.at(demand, orders.prio_provider[has_prio], orders.prio[has_prio])
-    np.add.at(demand, orders.spot_provider[has_spot], orders.spot[has_spot])
-    for k, h in enumerate(clouds.members):
-        h.record_demand(demand[k])
-    spot_demand = np.zeros(n_p)
-    np.add.at(spot_demand, orders.spot_provider[has_spot], orders.spot[has_spot])
+    spot_at, spot = orders.spot_provider[has_spot], orders.spot[has_spot]
+    demand = np.bincount(np.concatenate([orders.prio_provider[has_prio], spot_at]),
+                         np.concatenate([orders.prio[has_prio], spot]), n_p)
+    for h, d in zip(clouds.members, demand.tolist(), strict=True):
+        h.record_demand(float(d))
+    spot_demand = np.bincount(spot_at, spot, n_p)
     spot_capacity = np.maximum(cap - alloc_p.sum(axis=0), 1e-9 * np.maximum(cap, 1.0))
     new_price = update_price(price, spot_demand, spot_capacity, np.full(n_p, floor_usd),
                              c.target_utilisation, c.price_sensitivity, c.price_step_max)
-    for k, h in enumerate(clouds.members):
-        h.price_usd_per_hour = float(new_price[k])
+    for h, price_k in zip(clouds.members, new_price.tolist(), strict=True):
+        h.price_usd_per_hour = price_k
     return alloc_p, alloc_s

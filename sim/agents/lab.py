@@ -345,15 +345,21 @@ class Labs(AgentSet):
             credit_price: Monthly contract price of an H100e per lab (USD).
             month_price: List price at each provider (USD per H100e-month).
         """
-        for i, lab in enumerate(self.members):
+        got_all = priority_h100e[: len(self.members)].sum(axis=1).tolist()
+        for i, (lab, got) in enumerate(zip(self.members, got_all, strict=True)):
             ct = lab.contract
-            got = priority_h100e[i].sum()
             if ct is not None and lab.owner is None and got > 0:
                 on_credit = min(got, credit_h100e[i])
                 ct.credits_usd = max(0.0, ct.credits_usd - on_credit * credit_price[i])
                 priority_h100e[i] *= (got - on_credit) / got
                 if ct.exclusive:
                     priority_h100e[i] *= credit_price[i] / month_price[ct.cloud.provider]
+
+    def pay_profit_shares(self, p: SimParams, ledger: Ledger, costs_usd: np.ndarray) -> None:
+        """Record costs (USD/month; labs first in ``costs_usd``) and pay partners a profit share."""
+        for lab, cost in zip(self.members, costs_usd[: len(self.members)].tolist(), strict=True):
+            lab.costs_usd = cost
+            lab.pay_profit_share(p, ledger)
 
     def book_revenue(self, direct_usd: np.ndarray, fees_usd: np.ndarray, share: np.ndarray,
                      orgs: Orgs) -> float:

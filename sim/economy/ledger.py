@@ -11,12 +11,32 @@ year of the run (``money_flows``: where money came from and where it went).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: Outside accounts, addressed by negative ids.
 EXTERNAL = ("investors", "customers", "government", "households", "hardware", "suppliers")
 INVESTORS, CUSTOMERS, GOVERNMENT, HOUSEHOLDS, HARDWARE, SUPPLIERS = (
     -1, -2, -3, -4, -5, -6)
+
+
+#: Python and numpy scalar types that :meth:`Ledger.transfer` books without arrays.
+_SCALARS = (int, float, np.integer, np.floating)
+
+
+def _sum_by_account(ids: np.ndarray, amt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct account ids (ascending) and the amounts to each, summed in input order.
+
+    ``np.bincount`` adds the weights of a bin one after the other in input
+    order, as ``np.unique`` followed by ``np.bincount`` on the inverse does.
+    """
+    shifted = ids + len(EXTERNAL)
+    sums = np.bincount(shifted, weights=amt)
+    seen = np.zeros(sums.size, dtype=bool)
+    seen[shifted] = True
+    present = np.flatnonzero(seen)
+    return present - len(EXTERNAL), sums[present]
 
 
 class Ledger:
@@ -70,19 +90,25 @@ class Ledger:
         Raises:
             ValueError: A negative or non-finite amount.
         """
+        if (isinstance(src, _SCALARS) and isinstance(dst, _SCALARS)
+                and isinstance(amount_usd, _SCALARS)):
+            self._transfer_one(int(src), int(dst), float(amount_usd), category)
+            return
         src_a, dst_a = np.asarray(src), np.asarray(dst)
         amt = np.asarray(amount_usd, dtype=float)
         if src_a.ndim == 0 and dst_a.ndim == 0 and amt.ndim == 0:
             self._transfer_one(int(src_a), int(dst_a), float(amt), category)
             return
-        if amt.ndim == 0 or any(a.ndim and a.shape != amt.shape for a in (src_a, dst_a)):
+        if (amt.ndim == 0 or (src_a.ndim and src_a.shape != amt.shape)
+                or (dst_a.ndim and dst_a.shape != amt.shape)):
             shape = np.broadcast_shapes(src_a.shape, dst_a.shape, amt.shape)
             amt = np.full(shape, float(amt)) if amt.ndim == 0 else np.broadcast_to(amt, shape)
-        amt = amt.ravel()
+        if amt.ndim > 1:
+            amt = amt.ravel()
         if amt.size == 0:
             return
-        total = amt.sum()
-        if not amt.min() >= 0.0 or (total == np.inf and not amt.max() < np.inf):
+        total = np.add.reduce(amt)
+        if not np.minimum.reduce(amt) >= 0.0 or (total == np.inf and not amt.max() < np.inf):
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
         self._post(src_a, amt, total, -1.0)
         self._post(dst_a, amt, total, 1.0)
@@ -95,29 +121,34 @@ class Ledger:
         so the result does not depend on how a transfer is split; ``total`` is
         ``amt.sum()``. Ids are sorted, so outside accounts (negative) come first.
         """
-        flow = self.outflow_usd if sign < 0 else self.inflow_usd
         if ids.ndim == 0:
             one = int(ids)
             if one >= 0:
                 self.cash_usd[one] += sign * float(total)
-                flow[one] += float(total)
+                (self.outflow_usd if sign < 0 else self.inflow_usd)[one] += float(total)
             else:
                 self._book_external(-one - 1, sign, float(total))
             return
-        ids = ids.astype(np.int64, copy=False).ravel()
+        if ids.dtype != np.int64:
+            ids = ids.astype(np.int64)
+        if ids.ndim > 1:
+            ids = ids.ravel()
         if ids.size != amt.size:
             ids = np.broadcast_to(ids, amt.shape)
         if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
-            ids, inverse = np.unique(ids, return_inverse=True)
-            amt = np.bincount(inverse, weights=amt)
+            ids, amt = _sum_by_account(ids, amt)
         if ids[0] < 0:
             n_ext = int(np.searchsorted(ids, 0))
             for k in range(n_ext):
                 if amt[k] != 0.0:
                     self._book_external(int(-ids[k] - 1), sign, float(amt[k]))
             ids, amt = ids[n_ext:], amt[n_ext:]
-        self.cash_usd[ids] += sign * amt
-        flow[ids] += amt
+        if sign < 0:
+            self.cash_usd[ids] -= amt
+            self.outflow_usd[ids] += amt
+        else:
+            self.cash_usd[ids] += amt
+            self.inflow_usd[ids] += amt
 
     def _book_external(self, account: int, sign: float, amount: float) -> None:
         """Book ``sign * amount`` on outside account ``account`` and in its yearly flows."""
@@ -129,7 +160,7 @@ class Ledger:
             self.external_out_usd[year, account] += amount
 
     def _transfer_one(self, src: int, dst: int, amount: float, category: str) -> None:
-        if not np.isfinite(amount) or amount < 0:
+        if not math.isfinite(amount) or amount < 0:
             raise ValueError(f"ledger transfer '{category}': amounts must be finite and >= 0")
         if src >= 0:
             self.cash_usd[src] -= amount

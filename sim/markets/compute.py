@@ -11,19 +11,24 @@ import numpy as np
 HOURS_PER_MONTH = 730.0
 
 
-def _ration(demand: np.ndarray, capacity: float, wtp: np.ndarray | None) -> np.ndarray:
+def _ration(demand: np.ndarray, capacity: float,
+            wtp: np.ndarray | None) -> tuple[np.ndarray, float]:
     """Serve ``demand`` from ``capacity``: all of it if it fits, else rationed.
 
     Proportional rationing when ``wtp`` is None; otherwise buyers are served in
     decreasing order of willingness to pay (ties share proportionally).
+
+    Returns:
+        What each buyer gets (``demand`` itself when everything fits) and its sum.
     """
     total = demand.sum()
     if total <= capacity:
-        return demand.copy()
+        return demand, total
     if capacity <= 0.0:
-        return np.zeros_like(demand)
+        return np.zeros_like(demand), 0.0
     if wtp is None:
-        return demand * (capacity / total)
+        out = demand * (capacity / total)
+        return out, out.sum()
     out = np.zeros_like(demand)
     left = capacity
     for level in np.unique(wtp[demand > 0])[::-1]:
@@ -35,7 +40,35 @@ def _ration(demand: np.ndarray, capacity: float, wtp: np.ndarray | None) -> np.n
         else:
             out[group] = demand[group] * (left / need)
             break
-    return out
+    return out, out.sum()
+
+
+def _serve(alloc: np.ndarray, buyer: np.ndarray, provider: np.ndarray, demand: np.ndarray,
+           left: np.ndarray, wtp: np.ndarray | None) -> None:
+    """Serve demands at providers from their capacity ``left`` (H100e; both updated in place).
+
+    Entry ``i`` is buyer ``buyer[i]`` asking ``demand[i] > 0`` of provider
+    ``provider[i]``; entries are ordered by provider, then buyer. Each provider
+    rations its own buyers (:func:`_ration`); the allocation is added to
+    ``alloc[buyer, provider]``.
+    """
+    if buyer.size == 0:
+        return
+    cut = (np.flatnonzero(provider[1:] != provider[:-1]) + 1).tolist()
+    got = np.empty(buyer.size)
+    for start, end in zip([0, *cut], [*cut, buyer.size], strict=True):
+        k = int(provider[start])
+        share, used = _ration(demand[start:end], left[k],
+                              None if wtp is None else wtp[buyer[start:end]])
+        got[start:end] = share
+        left[k] -= used
+    alloc[buyer, provider] += got
+
+
+def _by_provider(buyer: np.ndarray, provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``buyer`` (ascending) and ``provider`` reordered by provider, buyers ascending within."""
+    order = np.argsort(provider, kind="stable")
+    return buyer[order], provider[order]
 
 
 def clear_compute(
@@ -77,21 +110,15 @@ def clear_compute(
     left = cap.copy()
     prio_dem = np.asarray(priority_demand_h100e, dtype=float)
     spot_dem = np.asarray(spot_demand_h100e, dtype=float)
-    for prov in range(n_p):
-        buyers = np.flatnonzero((priority_provider == prov) & (prio_dem > 0))
-        if buyers.size:
-            w = None if wtp_usd_per_hour is None else wtp_usd_per_hour[buyers]
-            got = _ration(prio_dem[buyers], left[prov], w)
-            prio[buyers, prov] = got
-            left[prov] -= got.sum()
-    for prov in range(n_p):
-        buyers = np.flatnonzero((spot_preferred == prov) & (spot_dem > 0)
-                                & spot_allowed[:, prov])
-        if buyers.size:
-            w = None if wtp_usd_per_hour is None else wtp_usd_per_hour[buyers]
-            got = _ration(spot_dem[buyers], left[prov], w)
-            spot[buyers, prov] = got
-            left[prov] -= got.sum()
+    prov = np.asarray(priority_provider)
+    who = np.flatnonzero((prov >= 0) & (prio_dem > 0))
+    who, at = _by_provider(who, prov[who])
+    _serve(prio, who, at, prio_dem[who], left, wtp_usd_per_hour)
+    pref = np.asarray(spot_preferred)
+    who = np.flatnonzero((pref >= 0) & (spot_dem > 0))
+    who = who[spot_allowed[who, pref[who]]]
+    who, at = _by_provider(who, pref[who])
+    _serve(spot, who, at, spot_dem[who], left, wtp_usd_per_hour)
     unmet = spot_dem - spot.sum(axis=1)
     unmet[unmet < 1e-12] = 0.0
     if unmet.any() and (left > 1e-12).any():
@@ -99,13 +126,8 @@ def clear_compute(
         spare_tot = spare.sum(axis=1)
         ask = np.where(spare_tot[:, None] > 0, unmet[:, None] * spare
                        / np.where(spare_tot > 0, spare_tot, 1.0)[:, None], 0.0)
-        for prov in range(n_p):
-            buyers = np.flatnonzero(ask[:, prov] > 0)
-            if buyers.size:
-                w = None if wtp_usd_per_hour is None else wtp_usd_per_hour[buyers]
-                got = _ration(ask[buyers, prov], left[prov], w)
-                spot[buyers, prov] += got
-                left[prov] -= got.sum()
+        at, who = np.nonzero(ask.T > 0)
+        _serve(spot, who, at, ask[who, at], left, wtp_usd_per_hour)
     return prio, spot
 
 
