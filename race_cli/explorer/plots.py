@@ -209,7 +209,8 @@ def _series_panel(metric: str, name: str, ylabel: str
             band.update(x, series)
             top = max(top, float(np.nanmax(series)) if np.isfinite(series).any() else 0.0)
         ax.set_xlim(*_span(x[0], x[-1]))
-        ax.set_ylim(0.0, _span(0.0, top)[1] if top > 0 else 1.0)
+        upper = _span(0.0, top)[1] if top > 0 else 1.0
+        ax.set_ylim(-MARGIN * upper, upper)  # a series at 0 stays visible above the axis
         title.set_text(f"{name} ({_seed_note(comparison)})")
 
     return fig, update
