@@ -159,11 +159,7 @@ class Sweep:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         """Long table ``job, seed, step`` + every time-series metric, validated."""
-        if self.store is None:
-            path = self.path / TIMESERIES_FILE
-            table = read_timeseries(path)
-        else:
-            path, table = self._store_table("timeseries")
+        path, table = self._table("timeseries")
         _remap_jobs(table, self.job_map, path)
         table = table.sort_values(list(TIMESERIES_KEYS), ignore_index=True)
         _check_horizons(path, table)
@@ -173,11 +169,7 @@ class Sweep:
     @cached_property
     def flows(self) -> pd.DataFrame:
         """Researcher moves ``job, seed, year, from_kind, to_kind, moves``, validated."""
-        if self.store is None:
-            path = self.path / FLOWS_FILE
-            table = read_flows(path)
-        else:
-            path, table = self._store_table("flows")
+        path, table = self._table("flows")
         _remap_jobs(table, self.job_map, path)
         for column in ("from_kind", "to_kind"):
             unknown = sorted(set(map(str, table[column].unique())) - set(FLOW_KINDS))
@@ -193,9 +185,16 @@ class Sweep:
                              "(mixed sweeps or stale file)")
         return table.sort_values(list(FLOWS_COLUMNS[:5]), ignore_index=True)
 
-    def _store_table(self, kind: str) -> tuple[Path, pd.DataFrame]:
-        """Read a table of the store as pandas, ``point`` renamed ``job``; return its source too."""
-        assert self.store is not None
+    def _table(self, kind: str) -> tuple[Path, pd.DataFrame]:
+        """Read the ``timeseries`` or ``flows`` table with ``job`` ids; return its source too.
+
+        A Hydra multirun's CSV file is read by its checked reader; a runner
+        sweep's table comes from the store (``point`` renamed ``job``).
+        """
+        if self.store is None:
+            file, reader = {"timeseries": (TIMESERIES_FILE, read_timeseries),
+                            "flows": (FLOWS_FILE, read_flows)}[kind]
+            return self.path / file, reader(self.path / file)
         path = self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES[kind])
         try:
             table = self.store.table(kind, from_parts=self.from_parts).to_pandas()
