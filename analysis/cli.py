@@ -3,11 +3,12 @@
 A thin layer over the Python API (:func:`analysis.load.load_sweep`,
 :func:`analysis.report.build_report`). Only ``argparse`` and ``pathlib`` are
 imported at start-up, so ``--help`` answers at once; pandas, scipy and
-matplotlib load when a report is built. A sweep run by the runner is read
-from its Parquet store; for a Hydra multirun without ``runs.csv``, the CSV
-tables are first aggregated from the job folders with
-``analysis.aggregate.aggregate``. Runs listed in ``failures.json`` whose
-points are left out are named on standard error.
+matplotlib load when a report is built. Every sweep is read from its
+Parquet store; a Hydra multirun whose job folders have not been aggregated
+yet (no ``manifest.json``, also a folder aggregated by an older version into
+``runs.csv`` only) is first ingested with ``analysis.aggregate.aggregate``.
+Runs listed in ``failures.json`` whose points are left out are named on
+standard error.
 Each stage prints its name to standard error (``race-analyze: [3/8] paired
 effects ...``), with progress bars when standard error is a terminal.
 """
@@ -116,9 +117,9 @@ def run(args: argparse.Namespace) -> Path:
     sweep_dir: Path = args.sweep_dir
     if not sweep_dir.is_dir():
         raise SweepError(f"{sweep_dir}: not a directory (expected a sweep directory)")
-    from sweeps.store import MANIFEST_JSON, RUNS_CSV
+    from sweeps.store import MANIFEST_JSON, job_dirs
 
-    if not (sweep_dir / MANIFEST_JSON).is_file() and not (sweep_dir / RUNS_CSV).is_file():
+    if not (sweep_dir / MANIFEST_JSON).is_file() and job_dirs(sweep_dir):
         from analysis.aggregate import aggregate
 
         print(f"race-analyze: aggregating the job folders of {sweep_dir}", file=sys.stderr,

@@ -1,19 +1,24 @@
 """Load a sweep directory into validated, tidy pandas tables.
 
 The directory layout is fixed by ``docs/contracts.md`` and owned by
-:mod:`sweeps.store`. A sweep run by the runner (``race-sim-sweep``,
-``race-experiment``, :func:`sweeps.runner.run_design`; a ``manifest.json`` in
-the directory) is read from its Parquet store: the aggregate
-(``runs.parquet``, ``timeseries.parquet``, ``flows.parquet``), or the parts
-when the aggregate is missing or older than them. Its columns arrive typed,
-so only what can still be wrong is checked: a part missing or unreadable,
-runs that do not match the manifest (points, seeds, replicates), and pairs
-without results, which are either listed in ``failures.json`` (reported with
-their errors) or missing (an interrupted sweep).
+:mod:`sweeps.store`; every sweep is read from its Parquet store, whose
+columns arrive typed, so only what can still be wrong is checked.
 
-A Hydra multirun (``race-sim -m``, ``race-sim-sweep --executor hydra``; no
-manifest) is read from the CSV tables built from its job folders
-(:mod:`analysis.load_csv`, which checks truncation and types).
+A sweep run by the runner (``race-sim-sweep``, ``race-experiment``,
+:func:`sweeps.runner.run_design`) is read from its aggregate
+(``runs.parquet``, ``timeseries.parquet``, ``flows.parquet``), or from the
+parts when the aggregate is missing or older than them. Checked: a part
+missing or unreadable, runs that do not match the manifest (points, seeds,
+replicates), and pairs without results, which are either listed in
+``failures.json`` (reported with their errors) or missing (an interrupted sweep).
+
+A Hydra multirun (``race-sim -m``, ``race-sim-sweep --executor hydra``) is
+read from the same aggregate, ingested from its job folders by
+:func:`analysis.aggregate.aggregate` (which checks their CSV files); its
+manifest names each job's swept values, its design is ``sweep.yaml``'s.
+A folder aggregated by an older version (``runs.csv`` without Parquet) is
+refused with a one-line error saying to rerun ``race-analyze`` on a folder
+that has its job folders (which rebuilds the aggregate).
 
 Both kinds then pass the same checks that the tables form one sweep: one
 value per swept parameter and point, the same seed list at every point
@@ -36,37 +41,31 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import SweepError
-from analysis.load_csv import (
-    FLOWS_COLUMNS,
-    TIMESERIES_KEYS,
-    read_flows,
-    read_runs,
-    read_timeseries,
-)
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS
 from sweeps.store import (
     AGGREGATE_FILES,
     FAILURES_JSON,
-    FLOWS_CSV,
+    JOBS_SOURCE,
     MANIFEST_JSON,
     PARTS_DIR,
     PROVENANCE_JSON,
     ROOT_SEED_COLUMN,
     RUNS_CSV,
     SWEEP_YAML,
-    TIMESERIES_CSV,
     Failure,
     StoreError,
     SweepStore,
 )
 
-RUNS_FILE = RUNS_CSV
-TIMESERIES_FILE = TIMESERIES_CSV
-FLOWS_FILE = FLOWS_CSV
+RUNS_FILE = AGGREGATE_FILES["runs"]
 SWEEP_FILE = SWEEP_YAML
 PROVENANCE_FILE = PROVENANCE_JSON
+#: Key columns of the time series, its sort order.
+TIMESERIES_KEYS = ("job", "seed", "step")
+#: Columns of the flows table, its first five its sort order.
+FLOWS_COLUMNS = ("job", "seed", "year", "from_kind", "to_kind", "moves")
 
-#: ``runs.csv`` column of a swept root seed (``sweep.yaml`` lists it as ``seed``).
+#: Column of a swept root seed in the runs table (``sweep.yaml`` lists it as ``seed``).
 ROOT_SEED = ROOT_SEED_COLUMN
 
 
@@ -84,7 +83,7 @@ class Sweep:
             its manifest).
         provenance: Contents of ``provenance.json`` (a store without one: the
             versions in its manifest).
-        params: Swept parameters (dotted keys) in ``runs.csv`` column order.
+        params: Swept parameters (dotted keys or config groups) in manifest order.
         runs: One row per (job, seed): ``job``, the swept parameters,
             ``replicate``, ``seed`` and every summary metric (NaN = null),
             sorted by job and replicate.
@@ -95,8 +94,8 @@ class Sweep:
             by its smallest job id, with the seeds of all of them.
         failures: Runs listed in ``failures.json`` without results (the
             points of :attr:`missing_jobs` whose every run failed).
-        store: The Parquet store the tables come from; ``None`` for a Hydra
-            multirun read from CSV.
+        store: The Parquet store the tables come from (``None`` for a sweep
+            built in memory: its directory's store).
         from_parts: Read the store's parts rather than its aggregate (which
             is missing or older than the parts).
     """
@@ -127,10 +126,8 @@ class Sweep:
 
     @property
     def runs_path(self) -> Path:
-        """Where :attr:`runs` was read: ``runs.parquet``, ``parts/`` or ``runs.csv``."""
-        if self.store is None:
-            return self.path / RUNS_FILE
-        return self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES["runs"])
+        """Where :attr:`runs` was read: ``runs.parquet`` or ``parts/``."""
+        return self.path / (PARTS_DIR if self.from_parts else RUNS_FILE)
 
     @property
     def jobs(self) -> list[int]:
@@ -186,18 +183,14 @@ class Sweep:
         return table.sort_values(list(FLOWS_COLUMNS[:5]), ignore_index=True)
 
     def _table(self, kind: str) -> tuple[Path, pd.DataFrame]:
-        """Read the ``timeseries`` or ``flows`` table with ``job`` ids; return its source too.
+        """Read the ``timeseries`` or ``flows`` table from the store; return its source too.
 
-        A Hydra multirun's CSV file is read by its checked reader; a runner
-        sweep's table comes from the store (``point`` renamed ``job``).
+        The store's ``point`` column is renamed ``job``.
         """
-        if self.store is None:
-            file, reader = {"timeseries": (TIMESERIES_FILE, read_timeseries),
-                            "flows": (FLOWS_FILE, read_flows)}[kind]
-            return self.path / file, reader(self.path / file)
         path = self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES[kind])
+        store = self.store or SweepStore(self.path)
         try:
-            table = self.store.table(kind, from_parts=self.from_parts).to_pandas()
+            table = store.table(kind, from_parts=self.from_parts).to_pandas()
         except StoreError as exc:
             raise SweepError(str(exc)) from None
         return path, table.rename(columns={"point": "job"})
@@ -224,31 +217,35 @@ def load_sweep(path: str | Path) -> Sweep:
 
     Args:
         path: The sweep directory (see ``docs/contracts.md``): a Parquet store
-            (with ``manifest.json``) or the CSV tables of a Hydra multirun.
+            written by the runner or ingested from a Hydra multirun's job folders.
 
     Returns:
         The loaded :class:`Sweep`; time series and flows load on first access.
 
     Raises:
-        SweepError: A file is missing, truncated or malformed, runs do not
-            match the manifest, a point lacks some of its runs (failed or
-            not run), the sweep mixes parameter sets or seed lists, or a
-            column names an unknown metric.
+        SweepError: A file is missing, unreadable or malformed (a folder
+            aggregated by an older version included), runs do not match the
+            manifest, a point lacks some of its runs (failed or not run), the
+            sweep mixes parameter sets or seed lists, or a column names an
+            unknown metric.
     """
     root = Path(path)
     if not root.is_dir():
         raise SweepError(f"{root}: not a directory (expected a sweep directory)")
-    if (root / MANIFEST_JSON).is_file():
-        return _load_store(root)
-    definition = _load_definition(root / SWEEP_FILE)
-    provenance = _load_provenance(root / PROVENANCE_FILE)
-    runs, params = read_runs(root / RUNS_FILE, definition)
-    if ROOT_SEED not in params:
-        _check_runs_consistency(root / RUNS_FILE, runs, params, definition)
-    runs = runs.sort_values(["job", "replicate"], ignore_index=True)
-    missing = _check_design_points(root, definition, runs)
-    runs, params, job_map = _pool_root_seeds(root / RUNS_FILE, runs, params)
-    return Sweep(root, definition, provenance, params, runs, missing, job_map)
+    if not (root / MANIFEST_JSON).is_file():
+        if (root / RUNS_CSV).is_file():
+            raise SweepError(
+                f"{root}: aggregated by an older version of race-sim ({RUNS_CSV} without "
+                f"{RUNS_FILE}); rerun race-analyze on a folder that has its job folders to "
+                "rebuild the aggregate")
+        raise SweepError(
+            f"{root / MANIFEST_JSON}: missing; build the aggregate from the job folders with "
+            "analysis.aggregate.aggregate(sweep_dir) (race-analyze does this)")
+    try:
+        source = (SweepStore(root).manifest() or {}).get("source")
+    except StoreError as exc:
+        raise SweepError(str(exc)) from None
+    return _load_jobs(root) if source == JOBS_SOURCE else _load_store(root)
 
 
 def check_metrics(metrics: Iterable[str], kind: str = "any") -> list[str]:
@@ -368,19 +365,11 @@ def start_year(sweep: Sweep) -> int:
     Returns:
         The start year.
     """
-    if sweep.store is not None:
-        try:
-            return int(sweep.store.point_config(sweep.jobs[0])["scenario"]["start_year"])
-        except (StoreError, ValueError, KeyError, TypeError):
-            pass
-    folders = sorted((d for d in sweep.path.iterdir() if d.is_dir() and d.name.isdigit()),
-                     key=lambda d: int(d.name)) if sweep.path.is_dir() else []
-    for folder in folders:
-        try:
-            prov = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
-            return int(prov["config"]["scenario"]["start_year"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+    try:
+        config = (sweep.store or SweepStore(sweep.path)).point_config(sweep.jobs[0])
+        return int(config["scenario"]["start_year"])
+    except (StoreError, ValueError, KeyError, TypeError):
+        pass
     for item in sweep.definition.get("overrides") or []:
         key, _, value = str(item).lstrip("+").partition("=")
         if key.strip() == "scenario.start_year":
@@ -492,6 +481,60 @@ def _load_provenance(path: Path) -> dict[str, Any]:
         raise SweepError(f"{path}: expected a JSON object")
     return data
 
+
+
+# --- the Parquet aggregate of a Hydra multirun ---------------------------------------------
+
+def _load_jobs(root: Path) -> Sweep:
+    """Read a Hydra multirun's aggregate, ingested from its job folders (see :func:`load_sweep`).
+
+    Its design is ``sweep.yaml``'s (the manifest names only each finished
+    job's swept values), so the runs are checked against it: parameter
+    columns, replicates, jobs beyond the design points.
+    """
+    definition = _load_definition(root / SWEEP_FILE)
+    provenance = _load_provenance(root / PROVENANCE_FILE)
+    store = SweepStore(root)
+    source = root / RUNS_FILE
+    try:
+        params, labels = _manifest_jobs(root / MANIFEST_JSON, store.manifest() or {})
+        table = store.table("runs").to_pandas().rename(columns={"point": "job"})
+    except StoreError as exc:
+        raise SweepError(str(exc)) from None
+    columns = [ROOT_SEED if p == "seed" else p for p in params]
+    declared = [ROOT_SEED if p == "seed" else p for p in definition["params"]]
+    if set(columns) != set(declared):
+        raise SweepError(f"{root / MANIFEST_JSON}: swept parameters {columns} differ from "
+                         f"{SWEEP_FILE} params {declared} (mixed sweeps)")
+    if table.empty:
+        raise SweepError(f"{source}: no rows (no finished runs)")
+    unlabelled = sorted(set(table["job"].tolist()) - set(labels))
+    if unlabelled:
+        raise SweepError(f"{source}: job {unlabelled[0]} has no swept values in "
+                         f"{MANIFEST_JSON} (a stale aggregate: rerun race-analyze)")
+    values = pd.DataFrame([labels[j] for j in table["job"].tolist()], columns=columns)
+    runs = pd.concat([table[["job"]], values, table.drop(columns=["job"])], axis=1)
+    if ROOT_SEED not in columns:
+        _check_runs_consistency(source, runs, columns, definition)
+    runs = runs.sort_values(["job", "replicate"], ignore_index=True)
+    missing = _check_design_points(root, definition, runs)
+    runs, columns, job_map = _pool_root_seeds(source, runs, columns)
+    return Sweep(root, definition, provenance, columns, runs, missing, job_map, store=store)
+
+
+def _manifest_jobs(path: Path, manifest: dict[str, Any]) -> tuple[list[str],
+                                                                 dict[int, list[Any]]]:
+    """Return the swept parameters and each job's values of an ingested manifest, checked."""
+    params, jobs, labels = (manifest.get(k) for k in ("params", "jobs", "labels"))
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise SweepError(f"{path}: key 'params' must list the swept parameters")
+    if not isinstance(jobs, list) or not all(isinstance(j, int) for j in jobs):
+        raise SweepError(f"{path}: key 'jobs' must list the finished jobs")
+    if not isinstance(labels, list) or len(labels) != len(jobs) or not all(
+            isinstance(r, list) and len(r) == len(params) for r in labels):
+        raise SweepError(f"{path}: key 'labels' must give one value per swept parameter for "
+                         "every job")
+    return params, dict(zip(jobs, labels, strict=True))
 
 
 # --- the Parquet store of a sweep run by the runner ----------------------------------------

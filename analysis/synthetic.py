@@ -1,7 +1,10 @@
 """Write synthetic sweep directories with known outcome distributions.
 
 These directories follow the sweep-directory contract (``docs/contracts.md``)
-exactly, but their values come from a simple linear response instead of the
+of an aggregated Hydra multirun (``sweep.yaml``, ``provenance.json`` and the
+Parquet aggregate with its manifest, written through
+:meth:`sweeps.store.SweepStore.write_aggregate`; no job folders and no CSV
+export), but their values come from a simple linear response instead of the
 model, so that tests can check that the analysis recovers known effects and
 so that the report can be tried without running a sweep:
 
@@ -143,7 +146,6 @@ def write_synthetic_sweep(
         runs[metric] = float(value)
     copies = {int(k): int(v) for k, v in (same_as or {}).items()}
     _copy_outcomes(runs, copies, list(SUMMARY_METRICS))
-    runs.to_csv(root / "runs.csv", index=False)
     ramp = (np.arange(steps) + 1) / steps
     series = pd.DataFrame({"job": np.repeat(job, steps), "seed": np.repeat(seed, steps),
                            "step": np.tile(np.arange(steps), job.size)})
@@ -153,14 +155,13 @@ def write_synthetic_sweep(
         jitter = noise_sd * rng.standard_normal((job.size, steps)) * np.sqrt(ramp)
         series[metric] = (end[:, None] * spread * ramp + jitter).ravel()
     _copy_outcomes(series, copies, list(TIMESERIES_METRICS))
-    series.to_csv(root / "timeseries.csv", index=False)
     flows = _synthetic_flows(points, job, seed, steps, rng)
     if copies:
         kept = flows[~flows["job"].isin(list(copies))]
         copied = [flows[flows["job"] == src].assign(job=dst) for dst, src in copies.items()]
         flows = pd.concat([kept, *copied], ignore_index=True).sort_values(
             ["job", "seed", "year"], kind="stable")
-    flows.to_csv(root / "flows.csv", index=False)
+    _write_store(root, params, points, {"runs": runs, "timeseries": series, "flows": flows})
     _write_definition(root, name, params, points, seeds, kind, design_seed, steps, scales)
     (root / "provenance.json").write_text(json.dumps({
         "git_revision": "synthetic",
@@ -168,6 +169,22 @@ def write_synthetic_sweep(
         "packages": {"numpy": np.__version__, "pandas": pd.__version__},
     }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return root
+
+
+def _write_store(root: Path, params: list[str], points: Sequence[Mapping[str, Any]],
+                 frames: Mapping[str, pd.DataFrame]) -> None:
+    """Write the tables (``job`` = point) and each point's swept values through the store."""
+    import pyarrow as pa
+
+    from sweeps.store import SweepStore, schemas
+
+    tables = {}
+    for kind, frame in frames.items():
+        schema = schemas()[kind]
+        frame = frame.rename(columns={"job": "point"})[schema.names]
+        tables[kind] = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    labels = {job: [_plain(point[p]) for p in params] for job, point in enumerate(points)}
+    SweepStore(root).write_aggregate(tables, params, labels)
 
 
 def _copy_outcomes(table: pd.DataFrame, copies: Mapping[int, int], columns: list[str]) -> None:

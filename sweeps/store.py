@@ -82,6 +82,9 @@ ROOT_SEED_COLUMN = "root_seed"
 #: Kinds of tables in a part, in the order a task writes them (``runs`` last: the commit).
 PART_TABLES = ("timeseries", "flows", "runs")
 MANIFEST_FORMAT = 1
+#: Manifest ``source`` of an aggregate ingested from a Hydra multirun's job folders
+#: (:func:`sweeps.ingest.ingest_jobs`); a manifest without ``source`` is the runner's.
+JOBS_SOURCE = "hydra-jobs"
 
 # --- files of a single run and of a Hydra multirun job folder ------------------------------
 
@@ -618,25 +621,50 @@ class SweepStore:
         return manifest
 
     def point_config(self, point: int) -> dict[str, Any]:
-        """Return the full parameters a point ran with (its overrides on the defaults).
+        """Return the full parameters a point ran with.
+
+        For the runner's sweeps, the point's overrides on the defaults; for an
+        aggregate ingested from a Hydra multirun, the resolved config recorded
+        in the job folder's ``provenance.json``.
 
         Args:
-            point: Index of the design point.
+            point: Index of the design point (the job of a Hydra multirun).
 
         Returns:
             Nested mapping of every model parameter (:func:`sim.params.to_dict`).
 
         Raises:
-            StoreError: No manifest, or no such point.
+            StoreError: No manifest, or no such point (or no readable job provenance).
         """
         from sim.params import from_dict, to_dict
 
         if self._manifest is None:
             self._manifest = self.manifest()
+        if (self._manifest or {}).get("source") == JOBS_SOURCE:
+            path = self.path / str(point) / PROVENANCE_JSON
+            try:
+                return dict(json.loads(path.read_text(encoding="utf-8"))["config"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"{path}: no resolved 'config' of job {point} "
+                                 f"({_one_line(exc)})") from None
         points = (self._manifest or {}).get("points")
         if points is None or not 0 <= point < len(points):
             raise StoreError(f"{self.path / MANIFEST_JSON}: no point {point}")
         return to_dict(from_dict(points[point]))
+
+    def point_labels(self) -> dict[int, list[Any]]:
+        """Return the manifest's swept values per point: point -> one value per ``params``.
+
+        The runner's manifest labels every design point in order; an ingested
+        Hydra multirun labels its finished jobs (manifest key ``jobs``).
+
+        Raises:
+            StoreError: The manifest is unreadable.
+        """
+        manifest = self.manifest() or {}
+        labels = manifest.get("labels") or []
+        points = manifest.get("jobs") if manifest.get("source") == JOBS_SOURCE else None
+        return dict(zip(range(len(labels)) if points is None else points, labels, strict=False))
 
     # -- parts (worker side) -----------------------------------------------------------
 
@@ -740,13 +768,14 @@ class SweepStore:
                 (see :meth:`aggregate_is_current`).
 
         Returns:
-            The table, from the aggregate file when present, else from the parts.
+            The table, from the aggregate file when present or when there are
+            no parts (an aggregate ingested from job folders), else from the parts.
 
         Raises:
             StoreError: A file is missing or unreadable (:func:`read_parquet`).
         """
         path = self.path / AGGREGATE_FILES[kind]
-        if path.is_file() and not from_parts:
+        if not from_parts and (path.is_file() or not (self.path / PARTS_DIR).is_dir()):
             return read_parquet(path, kind, columns)
         table = self._read_parts(kind)
         return table.select(list(columns)) if columns else table
@@ -788,6 +817,41 @@ class SweepStore:
                 rows = table.num_rows
             write_parquet(path, table)
         return Aggregate(paths["runs"], paths["timeseries"], paths["flows"], rows)
+
+    def write_aggregate(self, tables: Mapping[str, pa.Table], params: Sequence[str],
+                        labels: Mapping[int, Sequence[Any]]) -> Aggregate:
+        """Write the aggregate and manifest of runs read elsewhere (a Hydra multirun's jobs).
+
+        The tables are cast to :func:`schemas` and sorted like :meth:`aggregate`'s,
+        so they read exactly like a runner sweep's. The manifest (written last)
+        has ``source`` :data:`JOBS_SOURCE`, the swept ``params`` and, per job
+        in ``jobs``, its ``labels``; it records no design (that is ``sweep.yaml``).
+
+        Args:
+            tables: Table kind -> the runs' rows (``point`` = job).
+            params: Swept keys (the CSV export's columns; ``seed`` = a swept root seed).
+            labels: Job -> its value of each of ``params``.
+
+        Returns:
+            The paths written and the number of runs.
+        """
+        paths = {kind: self.path / name for kind, name in AGGREGATE_FILES.items()}
+        for kind, path in paths.items():
+            table = tables[kind].cast(schemas()[kind])
+            write_parquet(path, table.sort_by([(key, "ascending") for key in SORT_KEYS[kind]]))
+        jobs = sorted(labels)
+        atomic_write_text(self.path / MANIFEST_JSON, json.dumps({
+            "format": MANIFEST_FORMAT,
+            "source": JOBS_SOURCE,
+            "params": list(params),
+            "jobs": jobs,
+            "labels": [list(labels[job]) for job in jobs],
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": environment(),
+        }, separators=(",", ":"), default=str) + "\n")
+        self._manifest = None
+        return Aggregate(paths["runs"], paths["timeseries"], paths["flows"],
+                         tables["runs"].num_rows)
 
     # -- failures ----------------------------------------------------------------------
 
@@ -834,7 +898,7 @@ class SweepStore:
         manifest = self.manifest() or {}
         params = [ROOT_SEED_COLUMN if p == "seed" else str(p)
                   for p in manifest.get("params", [])]
-        labels = manifest.get("labels", [])
+        labels = self.point_labels()
         out = Path(out_dir) if out_dir is not None else self.path
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -859,8 +923,9 @@ class SweepStore:
 
 __all__ = [
     "AGGREGATE_FILES", "DONE_JSON", "ERROR_JSON", "FAILURES_JSON", "FLOWS_CSV", "FLOWS_PARQUET",
-    "LOCK_FILE", "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON", "ROOT_SEED_COLUMN", "RUNS_CSV",
-    "RUNS_PARQUET", "SWEEP_YAML", "TIMESERIES_CSV", "TIMESERIES_PARQUET", "Aggregate",
+    "JOBS_SOURCE", "LOCK_FILE", "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON",
+    "ROOT_SEED_COLUMN", "RUNS_CSV", "RUNS_PARQUET", "SWEEP_YAML", "TIMESERIES_CSV",
+    "TIMESERIES_PARQUET", "Aggregate",
     "Failure", "StoreError", "StoreLocked", "SweepStore", "atomic_write_bytes",
     "atomic_write_json", "atomic_write_text", "atomic_writer", "cell", "csv_text",
     "environment", "job_dirs", "load_record", "read_parquet", "schemas",

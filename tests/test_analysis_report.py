@@ -9,8 +9,8 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from analysis.cli import main, parse_thresholds
@@ -19,6 +19,7 @@ from analysis.load import load_sweep
 from analysis.report import build_report
 from analysis.sensitivity import saltelli_points
 from analysis.synthetic import write_synthetic_sweep
+from sweeps.store import write_parquet
 
 POINTS = [
     {"downstream.partner_share": share, "partnership.exclusivity": exclusive}
@@ -143,10 +144,11 @@ def test_cli_writes_the_report_and_drops_older_figures(
 def test_cli_reports_broken_inputs(grid_dir: Path, tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     broken = Path(shutil.copytree(grid_dir, tmp_path / "broken"))
-    raw = (broken / "runs.csv").read_bytes()
-    (broken / "runs.csv").write_bytes(raw[:-7])
+    raw = (broken / "runs.parquet").read_bytes()
+    (broken / "runs.parquet").write_bytes(raw[:-7])
     assert main([str(broken)]) == 2
-    assert re.search(r"race-analyze: error: .*runs\.csv: truncated", capsys.readouterr().err)
+    assert re.search(r"race-analyze: error: .*runs\.parquet: not a readable Parquet file",
+                     capsys.readouterr().err)
     assert main([str(grid_dir), "--metrics", "nonsense", "--out", str(tmp_path)]) == 2
     assert "unknown metric(s) nonsense" in capsys.readouterr().err
     assert main([str(tmp_path / "missing")]) == 2
@@ -155,17 +157,20 @@ def test_cli_reports_broken_inputs(grid_dir: Path, tmp_path: Path,
         main([str(grid_dir), "--format", "gif"])
 
 
-def test_cli_aggregates_job_folders_when_runs_csv_is_missing(
+def test_cli_aggregates_job_folders_when_there_is_no_aggregate(
     grid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Job folders without manifest.json (new, or aggregated into runs.csv by an older version)."""
     sweep_dir = Path(shutil.copytree(grid_dir, tmp_path / "sweep"))
-    stash = (sweep_dir / "runs.csv").read_bytes()
-    (sweep_dir / "runs.csv").unlink()
+    stash = (sweep_dir / "manifest.json").read_bytes()
+    (sweep_dir / "manifest.json").unlink()
+    (sweep_dir / "runs.csv").write_text("job,replicate,seed\n", encoding="utf-8")
+    (sweep_dir / "0").mkdir()
     calls = []
 
     def aggregate(path: Path) -> None:
         calls.append(Path(path))
-        (Path(path) / "runs.csv").write_bytes(stash)
+        (Path(path) / "manifest.json").write_bytes(stash)
 
     def build_report(sweep, out, **options) -> Path:
         assert sweep.runs.shape[0] == 4 * 6 and options["metrics"] == ["compute_hhi"]
@@ -211,9 +216,10 @@ def test_help_is_fast_and_imports_no_heavy_library() -> None:
 def test_all_null_metric_gets_a_note_instead_of_empty_figures(grid_dir: Path,
                                                              tmp_path: Path) -> None:
     sweep_dir = Path(shutil.copytree(grid_dir, tmp_path / "sweep"))
-    runs = pd.read_csv(sweep_dir / "runs.csv")
-    runs["upstream_deals"] = np.nan
-    runs.to_csv(sweep_dir / "runs.csv", index=False)
+    runs = pq.read_table(sweep_dir / "runs.parquet")
+    column = runs.schema.get_field_index("upstream_deals")
+    write_parquet(sweep_dir / "runs.parquet", runs.set_column(
+        column, "upstream_deals", pa.nulls(runs.num_rows, pa.float64())))
     index = build_report(load_sweep(sweep_dir), metrics=["upstream_deals"], n_resamples=199)
     text = index.read_text(encoding="utf-8")
     assert "<code>upstream_deals</code> (Upstream deals): undefined: every value is null" in text

@@ -104,16 +104,25 @@ def test_store_values_round_trip_exactly(store_dir):
     assert start_year(sweep) == 2020
 
 
-def test_store_and_its_csv_export_load_to_the_same_tables(store_dir, tmp_path):
-    """The Hydra path's CSV reader and the store reader agree on the same sweep."""
-    SweepStore(store_dir).export_csv(tmp_path)
+def test_runner_store_and_ingested_job_folders_load_to_the_same_tables(store_dir, tmp_path):
+    """The same runs as a Hydra multirun's job folders, ingested, read like the runner's store."""
+    from analysis.aggregate import aggregate
+    from race_cli.outputs import write_job
+
+    for job, point in enumerate(POINTS):
+        (tmp_path / str(job)).mkdir()
+        write_job(tmp_path / str(job), [known(point, s) for s in SEEDS], [0.0] * len(SEEDS),
+                  {"config": point, "choices": {}})
     (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({"params": PARAMS, "replicates": 3}))
     (tmp_path / "provenance.json").write_text("{}")
-    from_csv, from_store = load_sweep(tmp_path), load_sweep(store_dir)
-    assert from_csv.store is None
-    pd.testing.assert_frame_equal(from_csv.runs, from_store.runs)
-    pd.testing.assert_frame_equal(from_csv.timeseries, from_store.timeseries)
-    pd.testing.assert_frame_equal(from_csv.flows, from_store.flows, check_dtype=False)
+    assert aggregate(tmp_path).rows == len(POINTS) * len(SEEDS)
+    from_jobs, from_store = load_sweep(tmp_path), load_sweep(store_dir)
+    pd.testing.assert_frame_equal(from_jobs.runs, from_store.runs)
+    pd.testing.assert_frame_equal(from_jobs.timeseries, from_store.timeseries)
+    pd.testing.assert_frame_equal(from_jobs.flows, from_store.flows)
+    assert start_year(from_jobs) == 2020
+    for name in ("runs.parquet", "timeseries.parquet", "flows.parquet"):
+        assert pq.read_table(tmp_path / name).equals(pq.read_table(store_dir / name)), name
 
 
 def test_truncated_runs_part_is_named_in_one_line(copy):
