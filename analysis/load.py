@@ -94,8 +94,8 @@ class Sweep:
             by its smallest job id, with the seeds of all of them.
         failures: Runs listed in ``failures.json`` without results (the
             points of :attr:`missing_jobs` whose every run failed).
-        store: The Parquet store the tables come from (``None`` for a sweep
-            built in memory: its directory's store).
+        store: The Parquet store the tables come from (by default, that of
+            :attr:`path`).
         from_parts: Read the store's parts rather than its aggregate (which
             is missing or older than the parts).
     """
@@ -110,6 +110,10 @@ class Sweep:
     failures: list[Failure] = field(default_factory=list)
     store: SweepStore | None = field(default=None, repr=False, compare=False)
     from_parts: bool = False
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = SweepStore(self.path)
 
     @property
     def name(self) -> str:
@@ -188,9 +192,8 @@ class Sweep:
         The store's ``point`` column is renamed ``job``.
         """
         path = self.path / (PARTS_DIR if self.from_parts else AGGREGATE_FILES[kind])
-        store = self.store or SweepStore(self.path)
         try:
-            table = store.table(kind, from_parts=self.from_parts).to_pandas()
+            table = self.store.table(kind, from_parts=self.from_parts).to_pandas()
         except StoreError as exc:
             raise SweepError(str(exc)) from None
         return path, table.rename(columns={"point": "job"})
@@ -366,7 +369,7 @@ def start_year(sweep: Sweep) -> int:
         The start year.
     """
     try:
-        config = (sweep.store or SweepStore(sweep.path)).point_config(sweep.jobs[0])
+        config = sweep.store.point_config(sweep.jobs[0])
         return int(config["scenario"]["start_year"])
     except (StoreError, ValueError, KeyError, TypeError):
         pass

@@ -36,7 +36,7 @@ from analysis.findings import Section, fmt
 from analysis.load import Sweep
 from analysis.style import OKABE_ITO, new_figure, save_figure, styled
 from sim import dsair
-from sweeps.store import MANIFEST_JSON, PROVENANCE_JSON, StoreError, SweepStore
+from sweeps.store import StoreError
 
 #: Options of :func:`armstrong_section` and their defaults: the largest absolute
 #: error of the simulated equilibrium safety counted as agreement (share of
@@ -108,23 +108,15 @@ def s_star(n: int, mu: float, e: float) -> float:
 
 
 def _job_config(sweep: Sweep, job: int) -> dict[str, Any]:
-    """Return the resolved parameters of one point.
+    """Return the resolved parameters of one point (:meth:`sweeps.store.SweepStore.point_config`).
 
     A sweep run by the runner records them in its store's manifest; a Hydra
     multirun in ``<sweep>/<job>/provenance.json``.
     """
-    if (sweep.path / MANIFEST_JSON).is_file():
-        try:
-            return SweepStore(sweep.path).point_config(job)
-        except StoreError as exc:
-            raise SweepError(str(exc)) from None
-    path = sweep.path / str(job) / PROVENANCE_JSON
-    if not path.is_file():
-        raise SweepError(f"{path}: missing (armstrong2016 reads each point's resolved config)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["config"]
-    except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as exc:
-        raise SweepError(f"{path}: no resolved 'config' ({exc})") from exc
+        return sweep.store.point_config(job)
+    except StoreError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def _lookup(config: Mapping[str, Any], dotted: str) -> Any:

@@ -11,8 +11,8 @@ runs several seeds and writes compact per-seed tables: ``summary.csv`` (one
 row per seed), ``timeseries.csv.gz`` and ``flows.csv.gz`` (long tables with a
 ``seed`` column), ``provenance.json`` and, last, ``done.json``: its presence
 marks a finished job, which a re-run of the sweep skips. A job that raised
-writes ``error.json`` instead. :mod:`analysis.aggregate` concatenates the job
-tables of a sweep.
+writes ``error.json`` instead. :mod:`sweeps.ingest` reads the job tables of a
+sweep into its Parquet aggregate (:func:`analysis.aggregate.aggregate`).
 
 Every file is written to a temporary file in the same directory and moved into
 place with :func:`os.replace`, so a reader never sees a partial file. Numbers

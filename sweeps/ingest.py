@@ -31,12 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sweeps.store import (
     DONE_JSON,
-    JOB_FLOWS_CSV_GZ,
-    JOB_FLOWS_HEADER,
-    JOB_SUMMARY_CSV,
-    JOB_SUMMARY_HEADER,
-    JOB_TIMESERIES_CSV_GZ,
-    JOB_TIMESERIES_HEADER,
+    JOB_TABLES,
     PROVENANCE_JSON,
     Aggregate,
     StoreError,
@@ -49,11 +44,11 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-#: Per table kind: the job file, its header and its integer columns.
-JOB_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "runs": (JOB_SUMMARY_CSV, JOB_SUMMARY_HEADER, ("replicate", "seed")),
-    "timeseries": (JOB_TIMESERIES_CSV_GZ, JOB_TIMESERIES_HEADER, ("seed", "step")),
-    "flows": (JOB_FLOWS_CSV_GZ, JOB_FLOWS_HEADER, ("seed", "year", "moves")),
+#: Per table kind, the integer columns of its job file (keys and counts).
+INTEGER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": ("replicate", "seed"),
+    "timeseries": ("seed", "step"),
+    "flows": ("seed", "year", "moves"),
 }
 #: Columns of the job tables that hold text (organisation kinds); every other column is a number.
 TEXT_COLUMNS = ("from_kind", "to_kind")
@@ -178,7 +173,8 @@ def read_job_table(path: Path, kind: str) -> pd.DataFrame:
 
     Args:
         path: The job's ``summary.csv``, ``timeseries.csv.gz`` or ``flows.csv.gz``.
-        kind: Its table kind (``runs``, ``timeseries`` or ``flows``, see :data:`JOB_TABLES`).
+        kind: Its table kind (``runs``, ``timeseries`` or ``flows``,
+            :data:`sweeps.store.JOB_TABLES`).
 
     Returns:
         The table: keys and counts as int64, metrics as float64 (NaN = empty
@@ -189,7 +185,7 @@ def read_job_table(path: Path, kind: str) -> pd.DataFrame:
             columns than this version writes, repeats a month or has a
             negative count.
     """
-    _, header, integers = JOB_TABLES[kind]
+    header, integers = JOB_TABLES[kind][1], INTEGER_COLUMNS[kind]
     table = read_csv_checked(path)
     columns = [str(c) for c in table.columns]
     if columns != list(header):
@@ -267,7 +263,7 @@ def ingest_jobs(store: SweepStore, params: Sequence[str]) -> tuple[Aggregate, li
             continue
         job = int(folder.name)
         labels[job] = _job_labels(folder, params)
-        for kind, (name, _, _) in JOB_TABLES.items():
+        for kind, (name, _) in JOB_TABLES.items():
             table = read_job_table(folder / name, kind)
             table.insert(0, "point", job)
             frames[kind].append(table)
@@ -275,4 +271,4 @@ def ingest_jobs(store: SweepStore, params: Sequence[str]) -> tuple[Aggregate, li
     return store.write_aggregate(tables, params, labels), sorted(labels)
 
 
-__all__ = ["JOB_TABLES", "ingest_jobs", "param_value", "read_csv_checked", "read_job_table"]
+__all__ = ["INTEGER_COLUMNS", "ingest_jobs", "param_value", "read_csv_checked", "read_job_table"]

@@ -29,9 +29,13 @@ byte-identical whatever the order in which tasks finished or how often the
 sweep was interrupted. Summary metrics are stored as float64 (``null`` for
 an undefined value), time series as float64 (NaN kept), counts as int64.
 
-The module also holds the names of the older per-job folders written by
-Hydra multiruns (``race-sim -m``), the atomic writers and the provenance
-record, so that no reader has to import the command-line package.
+The module also holds the names of the per-job folders written by Hydra
+multiruns (``race-sim -m``), the atomic writers and the provenance record,
+so that no reader has to import the command-line package. A multirun's
+finished job folders are ingested (:mod:`sweeps.ingest`) into the same
+aggregate through :meth:`SweepStore.write_aggregate`, with a manifest whose
+``source`` is :data:`JOBS_SOURCE` (the swept values of each job; the design
+stays in ``sweep.yaml``), so every reader sees Parquet only.
 """
 
 from __future__ import annotations
@@ -104,6 +108,12 @@ MONEY_FLOWS_HEADER: tuple[str, ...] = ("year", "account", "inflow_usd", "outflow
 JOB_SUMMARY_HEADER: tuple[str, ...] = ("replicate", "seed", *SUMMARY_METRICS)
 JOB_TIMESERIES_HEADER: tuple[str, ...] = ("seed", *TIMESERIES_HEADER)
 JOB_FLOWS_HEADER: tuple[str, ...] = ("seed", *FLOWS_HEADER)
+#: Per table kind of the aggregate, the job folder's file of that table and its header.
+JOB_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "runs": (JOB_SUMMARY_CSV, JOB_SUMMARY_HEADER),
+    "timeseries": (JOB_TIMESERIES_CSV_GZ, JOB_TIMESERIES_HEADER),
+    "flows": (JOB_FLOWS_CSV_GZ, JOB_FLOWS_HEADER),
+}
 
 #: Distributions whose versions go into provenance.json and manifest.json.
 PACKAGES: tuple[str, ...] = (
@@ -923,7 +933,7 @@ class SweepStore:
 
 __all__ = [
     "AGGREGATE_FILES", "DONE_JSON", "ERROR_JSON", "FAILURES_JSON", "FLOWS_CSV", "FLOWS_PARQUET",
-    "JOBS_SOURCE", "LOCK_FILE", "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON",
+    "JOBS_SOURCE", "JOB_TABLES", "LOCK_FILE", "MANIFEST_JSON", "PARTS_DIR", "PROVENANCE_JSON",
     "ROOT_SEED_COLUMN", "RUNS_CSV", "RUNS_PARQUET", "SWEEP_YAML", "TIMESERIES_CSV",
     "TIMESERIES_PARQUET", "Aggregate",
     "Failure", "StoreError", "StoreLocked", "SweepStore", "atomic_write_bytes",

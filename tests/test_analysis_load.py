@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from omegaconf import OmegaConf
 
 from analysis import cli as analysis_cli
 from analysis.aggregate import aggregate
@@ -126,17 +127,6 @@ def _edit_manifest(path: Path, edit) -> None:
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def _nested(dotted: dict) -> dict:
-    config: dict = {}
-    for key, value in dotted.items():
-        *groups, last = key.split(".")
-        node = config
-        for group in groups:
-            node = node.setdefault(group, {})
-        node[last] = value
-    return config
-
-
 def _as_job_folders(path: Path) -> Path:
     """Turn a synthetic sweep into a Hydra multirun's job folders (its aggregate removed)."""
     sweep = load_sweep(path)
@@ -155,8 +145,11 @@ def _as_job_folders(path: Path) -> Path:
             rows = table.loc[table["point"] == job, list(header)].itertuples(index=False)
             text = csv_text(header, rows)
             (folder / name).write_bytes(gzip_bytes(text) if gz else text.encode("utf-8"))
-        config = _nested({k: v.item() if hasattr(v, "item") else v for k, v in values.items()})
-        (folder / "provenance.json").write_text(json.dumps({"config": config, "choices": {}}),
+        config = OmegaConf.create()
+        for key, value in values.items():
+            OmegaConf.update(config, key, value.item() if hasattr(value, "item") else value)
+        (folder / "provenance.json").write_text(json.dumps(
+            {"config": OmegaConf.to_container(config), "choices": {}}),
                                                 encoding="utf-8")
         (folder / "done.json").write_text("{}", encoding="utf-8")
     for name in ("runs.parquet", "timeseries.parquet", "flows.parquet", "manifest.json"):
