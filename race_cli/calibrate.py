@@ -68,27 +68,61 @@ METHOD = ("simulated method of moments (McFadden 1989): minimise sum_k ((m_k - t
 
 @dataclass(frozen=True)
 class Calibration:
-    """A validated ``calibration`` section.
+    """A validated ``calibration`` section, in the forms the fit takes.
+
+    The section's fields are declared once, in :class:`sweeps.specs.CalibrationSpec`;
+    the properties give them as :mod:`sim.calibration` takes them.
 
     Attributes:
-        free: Parameters to fit, with their bounds.
-        start: Explicit start values by dotted key (others start from the composed config).
-        targets: Moments to match.
-        bands: Pass band ``(lo, hi)`` of each target metric (the metric's unit).
-        seeds: Seeds averaged at every evaluation.
-        max_evaluations: Budget of objective evaluations of Powell's method.
-        screen_points: Latin-hypercube points evaluated before Powell (0: none).
-        screen_seed: Seed of the Latin hypercube.
+        spec: The validated section.
     """
 
-    free: list[FreeParam]
-    start: dict[str, float]
-    targets: list[Target]
-    bands: dict[str, tuple[float, float]]
-    seeds: list[int]
-    max_evaluations: int
-    screen_points: int = 0
-    screen_seed: int = 0
+    spec: CalibrationSpec
+
+    @property
+    def free(self) -> list[FreeParam]:
+        """Parameters to fit, with their bounds."""
+        from sim.calibration import FreeParam
+
+        return [FreeParam(key, b.lo, b.hi) for key, b in self.spec.free.items()]
+
+    @property
+    def start(self) -> dict[str, float]:
+        """Explicit start values by dotted key (others start from the composed config)."""
+        return dict(self.spec.start or {})
+
+    @property
+    def targets(self) -> list[Target]:
+        """Moments to match."""
+        from sim.calibration import Target
+
+        return [Target(metric, t.value, t.scale, t.source)
+                for metric, t in self.spec.targets.items()]
+
+    @property
+    def bands(self) -> dict[str, tuple[float, float]]:
+        """Pass band ``(lo, hi)`` of each target metric (the metric's unit)."""
+        return {metric: (t.band[0], t.band[1]) for metric, t in self.spec.targets.items()}
+
+    @property
+    def seeds(self) -> list[int]:
+        """Seeds averaged at every evaluation."""
+        return list(self.spec.seeds)
+
+    @property
+    def max_evaluations(self) -> int:
+        """Budget of objective evaluations of Powell's method."""
+        return self.spec.max_evaluations
+
+    @property
+    def screen_points(self) -> int:
+        """Latin-hypercube points evaluated before Powell (0: none)."""
+        return self.spec.screen.points if self.spec.screen else 0
+
+    @property
+    def screen_seed(self) -> int:
+        """Seed of the Latin hypercube."""
+        return self.spec.screen.seed if self.spec.screen else 0
 
 
 def parse_calibration(section: Any) -> Calibration:
@@ -104,19 +138,10 @@ def parse_calibration(section: Any) -> Calibration:
         ExperimentError: A field is missing, unknown or invalid; the message
             names the field, its value and what is allowed.
     """
-    from sim.calibration import FreeParam, Target
-
     try:
-        spec = validate(CalibrationSpec, section, "calibration")
+        return Calibration(validate(CalibrationSpec, section, "calibration"))
     except SpecError as exc:
         raise ExperimentError(str(exc)) from None
-    free = [FreeParam(key, b.lo, b.hi) for key, b in spec.free.items()]
-    targets = [Target(metric, t.value, t.scale, t.source) for metric, t in spec.targets.items()]
-    bands = {metric: (t.band[0], t.band[1]) for metric, t in spec.targets.items()}
-    screen = spec.screen
-    return Calibration(free, dict(spec.start or {}), targets, bands, list(spec.seeds),
-                       spec.max_evaluations, screen.points if screen else 0,
-                       screen.seed if screen else 0)
 
 
 def model_overrides(spec: Mapping[str, Any], out: Path) -> list[str]:

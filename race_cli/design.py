@@ -28,7 +28,7 @@ checks and prints the points), records the sweep in ``SWEEP_DIR/sweep.yaml``
 seed) pair through :func:`sweeps.runner.run_design` on the chosen executor
 (``--executor local|dask|submitit``): results go to the Parquet store of
 :mod:`sweeps.store`, then ``runs.csv``, ``timeseries.csv`` and ``flows.csv``
-are exported for :mod:`analysis`. Running the same command again runs only the
+are exported for spreadsheets. Running the same command again runs only the
 missing pairs. ``--executor hydra`` keeps the older path: one config file per
 point (``SWEEP_DIR/design/design_point/p00000.yaml``, ...) and ``race-sim
 --multirun +design_point=p00000,...`` with the definition's launcher.
@@ -71,42 +71,80 @@ class DefinitionError(ValueError):
 class Definition:
     """A validated sweep definition, with its directory and the command line applied.
 
+    The definition's fields are those of :class:`sweeps.specs.SweepSpec`,
+    declared there once; this adds only what is resolved from the command
+    line and the file, with the spec's fields as properties where callers
+    read them.
+
     Attributes:
-        name: Sweep name.
-        kind: ``grid``, ``lhs`` or ``sobol``.
-        params: Swept keys, in column order.
-        values: Grid values per key (``kind: grid``).
-        ranges: Bounds per key (``lhs``, ``sobol``).
-        samples: Number of sampled points (``lhs``, ``sobol``); with ``saltelli``
-            the base sample size ``N``.
-        design_seed: Seed of the sampled design.
-        saltelli: Sobol design in the Saltelli layout (``N (d + 2)`` jobs: A, B,
-            AB_1..AB_d) from which analysis estimates total-order indices.
-        replicates: Seeds per point.
-        seed: Root seed of the model runs.
-        overrides: Base overrides applied to every job (define the sweep).
+        spec: The validated definition.
+        name: Sweep name (the spec's, else the file's stem).
+        sweep_dir: Sweep directory (absolute).
+        launcher: Launcher config choice (the spec's, unless ``hydra/launcher=`` is given).
+        overrides: Base overrides applied to every job (the spec's, then the
+            command line's model keys; they define the sweep).
         hydra_overrides: ``hydra...`` overrides (launcher settings; not part of the
             sweep's identity).
-        launcher: Launcher config choice.
-        sweep_dir: Sweep directory (absolute).
-        groups: Swept keys that are config groups (values are option names).
     """
 
+    spec: SweepSpec
     name: str
-    kind: str
-    params: list[str]
-    values: dict[str, list[Any]] = field(default_factory=dict)
-    ranges: list[Range] = field(default_factory=list)
-    samples: int = 0
-    design_seed: int | None = None
-    saltelli: bool = False
-    replicates: int = 1
-    seed: int = 0
+    sweep_dir: Path
+    launcher: str
     overrides: list[str] = field(default_factory=list)
     hydra_overrides: list[str] = field(default_factory=list)
-    launcher: str = "basic"
-    sweep_dir: Path = Path("multirun")
-    groups: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """``grid``, ``lhs`` or ``sobol``."""
+        return self.spec.design.kind
+
+    @property
+    def params(self) -> list[str]:
+        """Swept keys, in column order."""
+        return list(self.spec.params)
+
+    @property
+    def values(self) -> dict[str, list[Any]]:
+        """Grid values per key (``kind: grid``; empty for sampled designs)."""
+        if self.kind != "grid":
+            return {}
+        return {k: list(v) for k, v in self.spec.params.items()}
+
+    @property
+    def ranges(self) -> list[Range]:
+        """Bounds per key (``lhs``, ``sobol``)."""
+        return self.spec.ranges
+
+    @property
+    def samples(self) -> int:
+        """Number of sampled points (``lhs``, ``sobol``; with ``saltelli`` the base size ``N``)."""
+        return self.spec.design.samples or 0
+
+    @property
+    def design_seed(self) -> int | None:
+        """Seed of the sampled design."""
+        return self.spec.design.seed
+
+    @property
+    def saltelli(self) -> bool:
+        """Sobol design in the Saltelli layout (``N (d + 2)`` jobs: A, B, AB_1..AB_d)."""
+        return self.spec.design.saltelli
+
+    @property
+    def replicates(self) -> int:
+        """Seeds per point."""
+        return self.spec.replicates
+
+    @property
+    def seed(self) -> int:
+        """Root seed of the model runs."""
+        return self.spec.seed
+
+    @property
+    def groups(self) -> list[str]:
+        """Swept keys that are config groups (values are option names)."""
+        return self.spec.groups
 
 
 def parse_definition(data: Mapping[str, Any] | SweepSpec, extra: Sequence[str] = (),
@@ -170,15 +208,8 @@ def parse_definition(data: Mapping[str, Any] | SweepSpec, extra: Sequence[str] =
             raise DefinitionError(f"override {item!r}: set {key} as a field of the definition")
         else:
             overrides.append(item)
-    grid = spec.design.kind == "grid"
-    return Definition(
-        name=name, kind=spec.design.kind, params=list(spec.params),
-        values={k: list(v) for k, v in spec.params.items()} if grid else {},
-        ranges=spec.ranges, samples=spec.design.samples or 0, design_seed=spec.design.seed,
-        saltelli=spec.design.saltelli, replicates=spec.replicates, seed=spec.seed,
-        overrides=overrides, hydra_overrides=hydra_overrides, launcher=launcher,
-        sweep_dir=directory, groups=spec.groups,
-    )
+    return Definition(spec=spec, name=name, sweep_dir=directory, launcher=launcher,
+                      overrides=overrides, hydra_overrides=hydra_overrides)
 
 
 def compose_model(overrides: Sequence[str]) -> dict[str, Any]:
