@@ -60,9 +60,9 @@ from sweeps.store import (
 RUNS_FILE = AGGREGATE_FILES["runs"]
 SWEEP_FILE = SWEEP_YAML
 PROVENANCE_FILE = PROVENANCE_JSON
-#: Key columns of the time series, its sort order.
+#: Key columns of the time series (its sort key).
 TIMESERIES_KEYS = ("job", "seed", "step")
-#: Columns of the flows table, its first five its sort order.
+#: Columns of the flows table (the first five are its sort key).
 FLOWS_COLUMNS = ("job", "seed", "year", "from_kind", "to_kind", "moves")
 
 #: Column of a swept root seed in the runs table (``sweep.yaml`` lists it as ``seed``).
