@@ -267,7 +267,7 @@ def ingest_jobs(store: SweepStore, params: Sequence[str]) -> tuple[Aggregate, li
             table = read_job_table(folder / name, kind)
             table.insert(0, "point", job)
             frames[kind].append(table)
-    tables = {kind: _arrow(kind, tables) for kind, tables in frames.items()}
+    tables = {kind: _arrow(kind, jobs) for kind, jobs in frames.items()}
     return store.write_aggregate(tables, params, labels), sorted(labels)
 
 

@@ -98,9 +98,16 @@ def test_grid_with_replicates_gives_one_row_per_job_and_seed(grid):
 
 
 def test_sweep_directory_loads_in_the_analysis_package(grid):
-    from analysis import load_sweep
+    """The multirun's job folders were ingested into the runner's typed Parquet aggregate."""
+    import pyarrow.parquet as pq
 
+    from analysis import load_sweep
+    from sweeps.store import schemas
+
+    for kind in ("runs", "timeseries", "flows"):
+        assert pq.read_schema(grid / f"{kind}.parquet").equals(schemas()[kind]), kind
     sweep = load_sweep(grid)
+    assert sweep.runs_path == grid / "runs.parquet"
     assert sweep.params == PARAMS
     assert sweep.jobs == [0, 1, 2, 3]
     assert sweep.seeds == [20151, 20152, 20153]
