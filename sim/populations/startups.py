@@ -85,6 +85,57 @@ class AppSales:
 DownstreamPolicy = Callable[[int, DownstreamInputs, np.random.Generator], np.ndarray]
 
 
+def weighted_index(p: np.ndarray, rng: np.random.Generator) -> int:
+    """One index drawn with probabilities ``p``: ``rng.choice(p.size, p=p)`` without its checks.
+
+    Same draw and same result as numpy's ``Generator.choice`` with ``p`` and no
+    ``size`` (one uniform through the normalised cumulative distribution,
+    ``side="right"``), without the validation of ``p`` (callers pass
+    non-negative shares that sum to 1).
+
+    Args:
+        p: Probabilities, shape ``(N,)``.
+        rng: Generator.
+    """
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+def sample_without_replacement(p: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` distinct indices drawn with probabilities ``p``, in draw order.
+
+    Same draws and same result as ``rng.choice(p.size, k, replace=False, p=p)``
+    (numpy's ``Generator.choice``): draw the missing number of uniforms, map
+    them through the normalised cumulative distribution of the entries not yet
+    taken, keep each new index at its first occurrence, repeat until ``k`` are
+    taken. Skips the validation of ``p`` (callers pass positive shares summing
+    to 1), which costs several passes over a large population.
+
+    Args:
+        p: Probabilities, shape ``(N,)``; overwritten when a draw repeats.
+        k: Number of indices (``<= N``).
+        rng: Generator.
+
+    Returns:
+        Indices, shape ``(k,)``.
+
+    Raises:
+        ValueError: Fewer than ``k`` entries of ``p`` are positive.
+    """
+    taken: list[int] = []
+    while len(taken) < k:
+        if taken:
+            p[taken] = 0.0
+        cdf = p.cumsum()
+        if not cdf[-1] > 0.0:
+            raise ValueError("fewer positive probabilities than draws")
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(rng.random(k - len(taken)), side="right").tolist()
+        taken.extend(dict.fromkeys(new))
+    return np.array(taken, dtype=np.int64)
+
+
 class Startups:
     """The startup population and its behaviour.
 
@@ -319,14 +370,15 @@ class Startups:
         if hit.size == 0:
             return
         lab_cash = np.maximum(led.cash_usd[lab_org], 0.0)
+        cash_total = lab_cash.sum()
         staff_of = wf.staff_rows(hit)
         w = wf.people_per_row
         for org in hit:
             acq = o.partner_lab[org]
             if acq < 0:
-                if lab_cash.sum() <= 0:
+                if cash_total <= 0:
                     continue
-                acq = lab_org[rng.choice(lab_org.size, p=lab_cash / lab_cash.sum())]
+                acq = lab_org[weighted_index(lab_cash / cash_total, rng)]
             price = o.valuation_usd[org]
             if led.cash_usd[acq] < max(self.p.startups.acquirer_cash_multiple, 1.0) * price:
                 continue
@@ -382,7 +434,7 @@ class Startups:
         if acad.size < takes.size:
             return
         skill = wf.skill[acad]
-        founders = rng.choice(acad, takes.size, replace=False, p=skill / skill.sum())
+        founders = acad[sample_without_replacement(skill / skill.sum(), takes.size, rng)]
         src = wf.employer[founders].copy()
         wf.move(founders, src, takes)
         self.orgs.origin[takes] = ORIGIN_ACADEMIA
