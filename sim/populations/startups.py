@@ -47,7 +47,11 @@ class Suppliers:
         cloud_org: Organisation id of each provider.
         early_access_lead_oom: Quality lead of a partner's early access (OOM).
         lab_choice_cdf: Cumulative probability that a startup picks each lab (logit over
-            capability, ``capital.market_logit_per_oom``), in lab order.
+            capability, ``capital.market_logit_per_oom``), in lab order; the last entry
+            is at least 1, so that every uniform draw in [0, 1) falls on a lab.
+        frontier_oom: Frontier capability (OOM), ``max(capability_oom)``.
+        own_cloud_bounds: Number of alternative then of big providers (the bounds of a
+            startup's two uniform draws of its own cloud).
     """
 
     capability_oom: np.ndarray
@@ -58,11 +62,8 @@ class Suppliers:
     cloud_org: np.ndarray
     early_access_lead_oom: float
     lab_choice_cdf: np.ndarray
-
-    @property
-    def frontier_oom(self) -> float:
-        """Frontier capability (OOM)."""
-        return float(self.capability_oom.max())
+    frontier_oom: float
+    own_cloud_bounds: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -203,12 +204,11 @@ class Startups:
                       rng: np.random.Generator) -> None:
         """Set access modes, partner/API labs and clouds of startups ``ids``."""
         o, n = self.orgs, ids.size
-        lab_choice = np.minimum(np.searchsorted(sup.lab_choice_cdf, rng.random(n)),
-                                sup.lab_org.size - 1)
+        lab_choice = sup.lab_choice_cdf.searchsorted(rng.random(n))
         lab_pick = sup.lab_org[lab_choice]
         partner = modes == PARTNER
         o.mode[ids] = modes
-        o.api_lab[ids] = np.where(partner | (modes == API), lab_pick, -1)
+        o.api_lab[ids] = np.where(modes != OPEN, lab_pick, -1)
         o.partner_lab[ids] = np.where(partner, lab_pick, -1)
         big_prov, alt = sup.big_providers, sup.alt_providers
         n_big, n_alt = big_prov.size, alt.size
@@ -219,8 +219,11 @@ class Startups:
             pcloud[pick_big] = big_prov[rng.integers(0, n_big, n_pick)]
         o.partner_cloud[ids] = pcloud
         if n_alt and n_big:
-            own = np.where(rng.random(n) < self.p.downstream.alt_cloud_share,
-                           alt[rng.integers(0, n_alt, n)], big_prov[rng.integers(0, n_big, n)])
+            use_alt = rng.random(n) < self.p.downstream.alt_cloud_share
+            # One call with a bound per draw gives the draws of ``integers(0, n_alt, n)``
+            # then ``integers(0, n_big, n)`` (same generator calls in the same order).
+            draw = rng.integers(0, sup.own_cloud_bounds.repeat(n))
+            own = np.where(use_alt, alt[draw[:n]], big_prov[draw[n:]])
         elif n_alt:
             own = alt[rng.integers(0, n_alt, n)]
         else:
