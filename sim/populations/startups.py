@@ -267,7 +267,7 @@ class Startups:
             return
         runway = self.ledger.cash_usd[st] / np.maximum(self.costs_usd(st), 1.0)
         rank = np.empty(st.size, np.int64)
-        rank[np.argsort(o.quality_oom[st])] = np.arange(st.size)
+        rank[o.quality_oom[st].argsort()] = np.arange(st.size)
         pct = (rank + 1.0) / st.size
         backed = rng.random(st.size) < sp.funding_success * 2 * pct
         val = o.valuation_usd[st]
@@ -309,8 +309,8 @@ class Startups:
             return AppSales(0.0, np.zeros(n_labs), np.zeros(n_labs), 1.0)
         mode, api_lab = o.mode[st], o.api_lab[st]
         partner, api = mode == PARTNER, mode == API
-        lab_c = sup.capability_oom[np.searchsorted(sup.lab_org, np.where(api_lab >= 0, api_lab,
-                                                                         sup.lab_org[0]))]
+        # Startups without a lab (api_lab -1) sort before every lab id and read lab 0's.
+        lab_c = sup.capability_oom[sup.lab_org.searchsorted(api_lab)]
         model_q = np.where(mode == OPEN, sup.frontier_oom - cp.open_model_lag_oom, 0.0)
         model_q = np.where(api, lab_c, model_q)
         model_q = np.where(partner, lab_c + sup.early_access_lead_oom, model_q)
@@ -323,13 +323,13 @@ class Startups:
         o.revenue_usd[st] = sales
         extra = sales * (reach - 1.0) / reach
         p_cloud = o.partner_cloud[st]
-        has_cloud = np.flatnonzero(partner & (p_cloud >= 0))
+        has_cloud = (partner & (p_cloud >= 0)).nonzero()[0]
         led.transfer(st[has_cloud], sup.cloud_org[p_cloud[has_cloud]],
                      d.hyperscaler_cut * extra[has_cloud], "cross_selling")
         base = sales - extra
         fee = np.where(partner, d.partner_revenue_share * base,
                        np.where(api, cp.api_fee_share * base, 0.0))
-        pays = np.flatnonzero(fee > 0)
+        pays = (fee > 0).nonzero()[0]
         payer_lab, paid = api_lab[pays], fee[pays]
         led.transfer(st[pays], payer_lab, paid, "model_fees")
         per_lab = np.bincount(payer_lab, weights=paid, minlength=o.size)
