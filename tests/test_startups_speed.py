@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.populations.startups import sample_without_replacement, weighted_index
+from sim.populations.startups import (
+    rows_employed_by,
+    sample_without_replacement,
+    weighted_index,
+)
 
 
 def _probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -57,3 +61,19 @@ def test_sample_without_replacement_needs_enough_positive_entries():
     p = np.array([0.5, 0.5, 0.0])
     with pytest.raises(ValueError):
         sample_without_replacement(p, 3, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rows_employed_by_matches_gather(seed):
+    rng = np.random.default_rng(seed)
+    n_orgs = int(rng.integers(1, 30))
+    for first in (True, False):
+        k = int(rng.integers(0, n_orgs + 1))
+        member = np.zeros(n_orgs, dtype=bool)
+        if first:
+            member[:k] = True
+        else:
+            member[rng.choice(n_orgs, k, replace=False)] = True
+        employer = rng.integers(0, n_orgs, int(rng.integers(0, 200)))
+        assert np.array_equal(rows_employed_by(employer, member),
+                              np.flatnonzero(member[employer]))

@@ -103,6 +103,26 @@ def weighted_index(p: np.ndarray, rng: np.random.Generator) -> int:
     return int(cdf.searchsorted(rng.random(), side="right"))
 
 
+def rows_employed_by(employer: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Rows whose employer is a member: ``flatnonzero(member[employer])``.
+
+    When the members are exactly the first organisations (the talent pools
+    are created first), ``employer < count`` selects the same rows without
+    gathering ``member`` at every row.
+
+    Args:
+        employer: Employer id of each row (valid organisation ids, >= 0).
+        member: Whether each organisation is a member, shape ``(organisations,)``.
+
+    Returns:
+        Row indices, ascending.
+    """
+    count = int(np.count_nonzero(member))
+    if member[:count].all():
+        return (employer < count).nonzero()[0]
+    return member[employer].nonzero()[0]
+
+
 def sample_without_replacement(p: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """``k`` distinct indices drawn with probabilities ``p``, in draw order.
 
@@ -216,7 +236,9 @@ class Startups:
         pick_big = partner & (pcloud < 0)
         n_pick = int(np.count_nonzero(pick_big))
         if n_big and n_pick:
-            pcloud[pick_big] = big_prov[rng.integers(0, n_big, n_pick)]
+            # One draw is taken without a size: the same draw, without numpy's size handling.
+            pick = rng.integers(0, n_big) if n_pick == 1 else rng.integers(0, n_big, n_pick)
+            pcloud[pick_big] = big_prov[pick]
         o.partner_cloud[ids] = pcloud
         if n_alt and n_big:
             use_alt = rng.random(n) < self.p.downstream.alt_cloud_share
@@ -432,8 +454,8 @@ class Startups:
         takes = ids[rng.random(ids.size) < self.p.startups.academic_founder_share]
         if takes.size == 0:
             return
-        in_academia = self.orgs.kind[: self.orgs.size] == ACADEMIA
-        acad = np.flatnonzero(in_academia[wf.employer[: wf.size]])
+        acad = rows_employed_by(wf.employer[: wf.size],
+                                self.orgs.kind[: self.orgs.size] == ACADEMIA)
         if acad.size < takes.size:
             return
         skill = wf.skill[acad]
