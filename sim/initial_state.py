@@ -69,11 +69,13 @@ def suppliers(labs: Labs, clouds: Clouds, knowledge: Knowledge, lead_months: flo
         logit_per_oom: Sensitivity of a startup's choice of lab to capability (1/OOM).
     """
     caps = labs.capabilities()
-    return Suppliers(caps, labs.org_ids, labs.providers(),
-                     np.array([h.provider for h in clouds.big], dtype=np.int64),
-                     np.array([h.provider for h in clouds.members if not h.big], dtype=np.int64),
-                     clouds.org_ids, lead_months * knowledge.frontier_growth_oom_per_month(),
-                     np.cumsum(logit_shares(caps, logit_per_oom)))
+    big = np.array([h.provider for h in clouds.big], dtype=np.int64)
+    alt = np.array([h.provider for h in clouds.members if not h.big], dtype=np.int64)
+    cdf = logit_shares(caps, logit_per_oom).cumsum()
+    cdf[-1] = max(cdf[-1], 1.0)
+    return Suppliers(caps, labs.org_ids, labs.providers(), big, alt, clouds.org_ids,
+                     lead_months * knowledge.frontier_growth_oom_per_month(), cdf,
+                     float(caps.max()), np.array([alt.size, big.size]))
 
 
 def build(model: mesa.Model, p: SimParams, rngs: dict[str, np.random.Generator],

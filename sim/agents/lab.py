@@ -11,7 +11,8 @@ research and training). See docs/model.md §7.3-7.6, §7.10-7.13.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
@@ -204,6 +205,36 @@ class Research:
     train_flop: np.ndarray
 
 
+class LabState(NamedTuple):
+    """The labs' state at the start of their strategy step, arrays in lab order.
+
+    Attributes:
+        capability_oom: Capability ``C`` (OOM).
+        safety: Safety share.
+        openness: Openness.
+        alg_eff_oom: Algorithmic efficiency ``log10 A``.
+        compute_h100e: Compute used this month (H100e).
+        revenue_usd: Revenue this month (USD/month).
+        s_base: Base safety orientation.
+        o_base: Base openness.
+        enmity: Enmity toward rivals.
+        investor_pressure: Investor pressure in [0, 1].
+        commercial: Share of revenue from downstream partners and API users.
+    """
+
+    capability_oom: np.ndarray
+    safety: np.ndarray
+    openness: np.ndarray
+    alg_eff_oom: np.ndarray
+    compute_h100e: np.ndarray
+    revenue_usd: np.ndarray
+    s_base: np.ndarray
+    o_base: np.ndarray
+    enmity: np.ndarray
+    investor_pressure: np.ndarray
+    commercial: np.ndarray
+
+
 class Labs(AgentSet):
     """The frontier labs, in lab order (a Mesa ``AgentSet``).
 
@@ -223,6 +254,18 @@ class Labs(AgentSet):
         """An attribute of every lab as an array, in lab order."""
         return np.array([getattr(lab, attr) for lab in self.members])
 
+    def columns(self, *attrs: str) -> np.ndarray:
+        """Two or more attributes of every lab read in one pass: row ``k`` holds ``attrs[k]``.
+
+        The rows are contiguous arrays in lab order, equal to ``array(attrs[k])``
+        for numeric attributes.
+        """
+        return np.ascontiguousarray(np.array(list(map(attrgetter(*attrs), self.members))).T)
+
+    def state(self) -> LabState:
+        """The labs' state for their strategy step (:class:`LabState`), read in one pass."""
+        return LabState._make(self.columns(*LabState._fields))
+
     def capabilities(self) -> np.ndarray:
         """Capability of each lab (OOM), in lab order."""
         return self.array("capability_oom")
@@ -238,11 +281,11 @@ class Labs(AgentSet):
     def revalue(self, p: SimParams, orgs: Orgs) -> np.ndarray:
         """Valuations from revenue and capability rank, times investors' standing (§7.10)."""
         cp = p.capital
-        caps = self.capabilities()
-        rank = np.argsort(np.argsort(-caps))
-        trust = np.array([lab.trust * lab.standing for lab in self.members])
-        val = trust * valuation_usd(self.array("revenue_usd"), rank,
-                                    cp.valuation_revenue_multiple, cp.valuation_rank_premium_usd)
+        caps, revenue, trust, standing = self.columns("capability_oom", "revenue_usd", "trust",
+                                                      "standing")
+        rank = (-caps).argsort().argsort()
+        val = trust * standing * valuation_usd(revenue, rank, cp.valuation_revenue_multiple,
+                                               cp.valuation_rank_premium_usd)
         orgs.valuation_usd[self.org_ids] = val
         return val
 
@@ -416,7 +459,7 @@ class Labs(AgentSet):
                        np.maximum(p.labs.hiring_step_min, p.labs.hiring_step_share
                                   * orgs.staff[labs]))
 
-    def safety_inputs(self, p: SimParams, orgs: Orgs, pressure: np.ndarray,
+    def safety_inputs(self, p: SimParams, orgs: Orgs, now: LabState, pressure: np.ndarray,
                       floor: np.ndarray) -> SafetyInputs:
         """What the labs' safety decision depends on (docs/model.md §7.4).
 
@@ -425,10 +468,16 @@ class Labs(AgentSet):
         (revenue, plus the valuation's rank premium as a monthly flow); the
         expected loss per incident is the capped mean severity times the lost
         revenue over the recovery and the valuation loss per unit severity.
+
+        Args:
+            p: Parameters.
+            orgs: The organisation table (valuations).
+            now: The labs' state (:meth:`state`).
+            pressure: Race pressure of each lab.
+            floor: Regulatory safety floor of each lab.
         """
         ip, cp = p.incidents, p.capital
-        caps = self.capabilities()
-        rev = self.array("revenue_usd")
+        caps, rev = now.capability_oom, now.revenue_usd
         val = orgs.valuation_usd[self.org_ids]
         flow = rev + val / (12.0 * max(cp.valuation_revenue_multiple, 1e-9))
         speed = cp.market_logit_per_oom * (1.0 - self.market_share) * flow
@@ -436,9 +485,9 @@ class Labs(AgentSet):
         c, v = ip.customer_loss_per_severity, ip.valuation_loss_per_severity
         loss = (capped_severity_mean(ip.severity_alpha, 1.0 / max(c, 1e-12)) * c * rev * months
                 + capped_severity_mean(ip.severity_alpha, 1.0 / max(v, 1e-12)) * v * val)
-        h0 = hazard(caps, np.zeros(caps.size), ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
-        return SafetyInputs(caps, self.array("safety"), pressure, floor, self.array("s_base"),
-                            self.array("enmity"), speed, h0, loss, ip.gamma)
+        h0 = hazard(caps, None, ip.h0, ip.eta, ip.c_ref_oom, ip.gamma)
+        return SafetyInputs(caps, now.safety, pressure, floor, now.s_base, now.enmity, speed, h0,
+                            loss, ip.gamma)
 
     def decide_and_train(self, p: SimParams, orgs: Orgs, t: int, exo: Exogenous,
                          policy: Callable[[SafetyInputs, SafetyParams], np.ndarray],
@@ -468,31 +517,32 @@ class Labs(AgentSet):
             Research and training of the month.
         """
         sp, lp, gov = p.safety, p.labs, p.governance
-        caps = self.capabilities()
-        s_now = self.array("safety")
-        pressure = race_pressure(caps, self.array("enmity"), self.array("investor_pressure"),
+        now = self.state()
+        caps, s_now, compute = now.capability_oom, now.safety, now.compute_h100e
+        pressure = race_pressure(caps, now.enmity, now.investor_pressure,
                                  p.scenario.lead_window_oom, sp.gap_scale_oom, sp.w_gap,
                                  sp.w_contenders, sp.w_enmity, sp.w_investor)
-        compute = self.array("compute_h100e")
         floor = np.where(compute >= gov.safety_floor_compute_h100e, gov.safety_floor, 0.0)
         if extra_floor > 0:
             floor = np.maximum(floor, extra_floor)
-        target = policy(self.safety_inputs(p, orgs, pressure, floor), sp)
+        target = policy(self.safety_inputs(p, orgs, now, pressure, floor), sp)
         rate = 1.0 if t == 0 else sp.adjust_rate
         s_new = np.maximum(s_now + rate * (target - s_now), floor)
-        o_now = self.array("openness")
-        o_target = openness(self.array("o_base"), pressure, self.array("commercial"),
-                            sp.k_openness, sp.k_commercial)
+        o_now = now.openness
+        o_target = openness(now.o_base, pressure, now.commercial, sp.k_openness,
+                            sp.k_commercial)
         o_new = o_now + rate * (o_target - o_now)
         effort = orgs.skill_mass[self.org_ids] * (1.0 - s_new)
         d_alg = lp.alg_rate_oom_per_month * (effort / lp.research_ref_skill) ** lp.research_returns
         absorb = np.log10(np.maximum(effort, 1e-9) / (effort + lp.absorb_half_skill))
-        alg = np.maximum(self.array("alg_eff_oom") + d_alg, public_oom + absorb)
+        alg = np.maximum(now.alg_eff_oom + d_alg, public_oom + absorb)
         train = exo.training_flop(t, compute, 1.0 - s_new)
         cap_new = np.maximum(caps, np.log10(np.maximum(train, 1.0)) + alg)
-        for i, lab in enumerate(self.members):
-            lab.safety, lab.openness, lab.pressure = float(s_new[i]), float(o_new[i]), pressure[i]
-            lab.alg_eff_oom, lab.capability_oom = float(alg[i]), float(cap_new[i])
+        for lab, s_i, o_i, pr_i, alg_i, cap_i in zip(
+                self.members, s_new.tolist(), o_new.tolist(), pressure, alg.tolist(),
+                cap_new.tolist(), strict=True):
+            lab.safety, lab.openness, lab.pressure = s_i, o_i, pr_i
+            lab.alg_eff_oom, lab.capability_oom = alg_i, cap_i
         orgs.safety[self.org_ids] = s_new
         orgs.openness[self.org_ids] = o_new
         return Research(d_alg, o_new * d_alg, train)
@@ -510,7 +560,7 @@ class Labs(AgentSet):
             Hazard (1/month) and severity (0 without incident) of each lab.
         """
         ip = p.incidents
-        h = hazard(self.capabilities(), self.array("safety"), ip.h0, ip.eta, ip.c_ref_oom,
+        h = hazard(*self.columns("capability_oom", "safety"), ip.h0, ip.eta, ip.c_ref_oom,
                    ip.gamma)
         draws = rng.random(h.size) < h
         severity = np.zeros(h.size)

@@ -90,11 +90,11 @@ def purchase_shares(quality_oom: np.ndarray, outside_quality_oom: float,
     if q.size == 0:
         return q.copy(), 1.0
     u = beta_per_oom * q
-    top = max(float(u.max()), beta_per_oom * outside_quality_oom)
+    top = max(float(np.maximum.reduce(u)), beta_per_oom * outside_quality_oom)
     w = np.exp(u - top)
     if reach is not None:
-        w = w * np.asarray(reach, dtype=float)
-    total = float(w.sum())
+        w *= np.asarray(reach, dtype=float)
+    total = float(np.add.reduce(w))
     if total <= 0.0:
         return np.zeros(q.size), 1.0
     inside = total / q.size

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: ``ln 10`` as numpy computes it (``np.log(10.0)``), the factor of the hazard's capability term.
+_LN10 = np.log(10.0)
+
 
 def nearest_rival_gap(capability: np.ndarray) -> np.ndarray:
     """Absolute capability gap (OOM) to the nearest rival; ``inf`` for a lone lab."""
@@ -22,7 +25,7 @@ def nearest_rival_gap(capability: np.ndarray) -> np.ndarray:
     if n < 2:
         return np.full(n, np.inf)
     diff = np.abs(capability[:, None] - capability[None, :])
-    np.fill_diagonal(diff, np.inf)
+    diff.flat[:: n + 1] = np.inf
     return diff.min(axis=1)
 
 
@@ -143,16 +146,18 @@ def best_response_safety(
 
 
 def hazard(
-    capability: np.ndarray, safety: np.ndarray, h0: float, eta: float, c_ref: float,
+    capability: np.ndarray, safety: np.ndarray | None, h0: float, eta: float, c_ref: float,
     gamma: float,
 ) -> np.ndarray:
     """Monthly incident hazard ``h0 10^(eta (C - C_ref)) (1 - s)^gamma``, capped at 1.
 
-    Computed in logs so that any capability gives a finite hazard.
+    Computed in logs so that any capability gives a finite hazard. ``safety``
+    None stands for zero safety (the factor ``(1 - s)^gamma`` is 1).
     """
-    with np.errstate(divide="ignore"):
-        log_h = (np.log(max(h0, 1e-300)) + np.log(10.0) * eta * (capability - c_ref)
-                 + (gamma * np.log(np.maximum(1.0 - safety, 0.0)) if gamma > 0 else 0.0))
+    log_h = np.log(max(h0, 1e-300)) + _LN10 * eta * (capability - c_ref)
+    if safety is not None and gamma > 0:
+        with np.errstate(divide="ignore"):
+            log_h = log_h + gamma * np.log(np.maximum(1.0 - safety, 0.0))
     return np.exp(np.minimum(log_h, 0.0)) * (h0 > 0)
 
 
@@ -203,7 +208,7 @@ def expected_value_safety(
     if gamma <= 0:
         return np.where(m > 0, floor, 1.0).astype(float)
     with np.errstate(over="ignore"):
-        ratio = np.divide(m, gamma * k * np.log(10.0), out=np.full(m.shape, np.inf),
+        ratio = np.divide(m, gamma * k * _LN10, out=np.full(m.shape, np.inf),
                           where=k > 0)
         slack = np.where(m > 0, ratio ** (1.0 / gamma), 0.0)
     return np.clip(1.0 - slack, floor, 1.0)

@@ -45,9 +45,10 @@ def by_share(n: int, inputs: DownstreamInputs, rng: np.random.Generator) -> np.n
         Access mode per startup.
     """
     d = inputs.params.downstream
-    u = rng.random(n)
-    v = rng.random(n)
-    return np.where(u < d.partner_share, PARTNER, np.where(v < d.api_share, API, OPEN))
+    partner = rng.random(n) < d.partner_share
+    modes = np.where(rng.random(n) < d.api_share, API, OPEN)
+    modes[partner] = PARTNER
+    return modes
 
 
 @DOWNSTREAM.register("profit")

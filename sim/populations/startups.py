@@ -47,7 +47,11 @@ class Suppliers:
         cloud_org: Organisation id of each provider.
         early_access_lead_oom: Quality lead of a partner's early access (OOM).
         lab_choice_cdf: Cumulative probability that a startup picks each lab (logit over
-            capability, ``capital.market_logit_per_oom``), in lab order.
+            capability, ``capital.market_logit_per_oom``), in lab order; the last entry
+            is at least 1, so that every uniform draw in [0, 1) falls on a lab.
+        frontier_oom: Frontier capability (OOM), ``max(capability_oom)``.
+        own_cloud_bounds: Number of alternative then of big providers (the bounds of a
+            startup's two uniform draws of its own cloud).
     """
 
     capability_oom: np.ndarray
@@ -58,11 +62,8 @@ class Suppliers:
     cloud_org: np.ndarray
     early_access_lead_oom: float
     lab_choice_cdf: np.ndarray
-
-    @property
-    def frontier_oom(self) -> float:
-        """Frontier capability (OOM)."""
-        return float(self.capability_oom.max())
+    frontier_oom: float
+    own_cloud_bounds: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,77 @@ class AppSales:
 
 
 DownstreamPolicy = Callable[[int, DownstreamInputs, np.random.Generator], np.ndarray]
+
+
+def weighted_index(p: np.ndarray, rng: np.random.Generator) -> int:
+    """One index drawn with probabilities ``p``: ``rng.choice(p.size, p=p)`` without its checks.
+
+    Same draw and same result as numpy's ``Generator.choice`` with ``p`` and no
+    ``size`` (one uniform through the normalised cumulative distribution,
+    ``side="right"``), without the validation of ``p`` (callers pass
+    non-negative shares that sum to 1).
+
+    Args:
+        p: Probabilities, shape ``(N,)``.
+        rng: Generator.
+    """
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+def rows_employed_by(employer: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Rows whose employer is a member: ``flatnonzero(member[employer])``.
+
+    When the members are exactly the first organisations (the talent pools
+    are created first), ``employer < count`` selects the same rows without
+    gathering ``member`` at every row.
+
+    Args:
+        employer: Employer id of each row (valid organisation ids, >= 0).
+        member: Whether each organisation is a member, shape ``(organisations,)``.
+
+    Returns:
+        Row indices, ascending.
+    """
+    count = int(np.count_nonzero(member))
+    if member[:count].all():
+        return (employer < count).nonzero()[0]
+    return member[employer].nonzero()[0]
+
+
+def sample_without_replacement(p: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` distinct indices drawn with probabilities ``p``, in draw order.
+
+    Same draws and same result as ``rng.choice(p.size, k, replace=False, p=p)``
+    (numpy's ``Generator.choice``): draw the missing number of uniforms, map
+    them through the normalised cumulative distribution of the entries not yet
+    taken, keep each new index at its first occurrence, repeat until ``k`` are
+    taken. Skips the validation of ``p`` (callers pass positive shares summing
+    to 1), which costs several passes over a large population.
+
+    Args:
+        p: Probabilities, shape ``(N,)``; overwritten when a draw repeats.
+        k: Number of indices (``<= N``).
+        rng: Generator.
+
+    Returns:
+        Indices, shape ``(k,)``.
+
+    Raises:
+        ValueError: Fewer than ``k`` entries of ``p`` are positive.
+    """
+    taken: list[int] = []
+    while len(taken) < k:
+        if taken:
+            p[taken] = 0.0
+        cdf = p.cumsum()
+        if not cdf[-1] > 0.0:
+            raise ValueError("fewer positive probabilities than draws")
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(rng.random(k - len(taken)), side="right").tolist()
+        taken.extend(dict.fromkeys(new))
+    return np.array(taken, dtype=np.int64)
 
 
 class Startups:
@@ -152,12 +224,11 @@ class Startups:
                       rng: np.random.Generator) -> None:
         """Set access modes, partner/API labs and clouds of startups ``ids``."""
         o, n = self.orgs, ids.size
-        lab_choice = np.minimum(np.searchsorted(sup.lab_choice_cdf, rng.random(n)),
-                                sup.lab_org.size - 1)
+        lab_choice = sup.lab_choice_cdf.searchsorted(rng.random(n))
         lab_pick = sup.lab_org[lab_choice]
         partner = modes == PARTNER
         o.mode[ids] = modes
-        o.api_lab[ids] = np.where(partner | (modes == API), lab_pick, -1)
+        o.api_lab[ids] = np.where(modes != OPEN, lab_pick, -1)
         o.partner_lab[ids] = np.where(partner, lab_pick, -1)
         big_prov, alt = sup.big_providers, sup.alt_providers
         n_big, n_alt = big_prov.size, alt.size
@@ -165,11 +236,16 @@ class Startups:
         pick_big = partner & (pcloud < 0)
         n_pick = int(np.count_nonzero(pick_big))
         if n_big and n_pick:
-            pcloud[pick_big] = big_prov[rng.integers(0, n_big, n_pick)]
+            # One draw is taken without a size: the same draw, without numpy's size handling.
+            pick = rng.integers(0, n_big) if n_pick == 1 else rng.integers(0, n_big, n_pick)
+            pcloud[pick_big] = big_prov[pick]
         o.partner_cloud[ids] = pcloud
         if n_alt and n_big:
-            own = np.where(rng.random(n) < self.p.downstream.alt_cloud_share,
-                           alt[rng.integers(0, n_alt, n)], big_prov[rng.integers(0, n_big, n)])
+            use_alt = rng.random(n) < self.p.downstream.alt_cloud_share
+            # One call with a bound per draw gives the draws of ``integers(0, n_alt, n)``
+            # then ``integers(0, n_big, n)`` (same generator calls in the same order).
+            draw = rng.integers(0, sup.own_cloud_bounds.repeat(n))
+            own = np.where(use_alt, alt[draw[:n]], big_prov[draw[n:]])
         elif n_alt:
             own = alt[rng.integers(0, n_alt, n)]
         else:
@@ -213,7 +289,7 @@ class Startups:
             return
         runway = self.ledger.cash_usd[st] / np.maximum(self.costs_usd(st), 1.0)
         rank = np.empty(st.size, np.int64)
-        rank[np.argsort(o.quality_oom[st])] = np.arange(st.size)
+        rank[o.quality_oom[st].argsort()] = np.arange(st.size)
         pct = (rank + 1.0) / st.size
         backed = rng.random(st.size) < sp.funding_success * 2 * pct
         val = o.valuation_usd[st]
@@ -255,8 +331,8 @@ class Startups:
             return AppSales(0.0, np.zeros(n_labs), np.zeros(n_labs), 1.0)
         mode, api_lab = o.mode[st], o.api_lab[st]
         partner, api = mode == PARTNER, mode == API
-        lab_c = sup.capability_oom[np.searchsorted(sup.lab_org, np.where(api_lab >= 0, api_lab,
-                                                                         sup.lab_org[0]))]
+        # Startups without a lab (api_lab -1) sort before every lab id and read lab 0's.
+        lab_c = sup.capability_oom[sup.lab_org.searchsorted(api_lab)]
         model_q = np.where(mode == OPEN, sup.frontier_oom - cp.open_model_lag_oom, 0.0)
         model_q = np.where(api, lab_c, model_q)
         model_q = np.where(partner, lab_c + sup.early_access_lead_oom, model_q)
@@ -269,13 +345,13 @@ class Startups:
         o.revenue_usd[st] = sales
         extra = sales * (reach - 1.0) / reach
         p_cloud = o.partner_cloud[st]
-        has_cloud = np.flatnonzero(partner & (p_cloud >= 0))
+        has_cloud = (partner & (p_cloud >= 0)).nonzero()[0]
         led.transfer(st[has_cloud], sup.cloud_org[p_cloud[has_cloud]],
                      d.hyperscaler_cut * extra[has_cloud], "cross_selling")
         base = sales - extra
         fee = np.where(partner, d.partner_revenue_share * base,
                        np.where(api, cp.api_fee_share * base, 0.0))
-        pays = np.flatnonzero(fee > 0)
+        pays = (fee > 0).nonzero()[0]
         payer_lab, paid = api_lab[pays], fee[pays]
         led.transfer(st[pays], payer_lab, paid, "model_fees")
         per_lab = np.bincount(payer_lab, weights=paid, minlength=o.size)
@@ -319,14 +395,15 @@ class Startups:
         if hit.size == 0:
             return
         lab_cash = np.maximum(led.cash_usd[lab_org], 0.0)
+        cash_total = lab_cash.sum()
         staff_of = wf.staff_rows(hit)
         w = wf.people_per_row
         for org in hit:
             acq = o.partner_lab[org]
             if acq < 0:
-                if lab_cash.sum() <= 0:
+                if cash_total <= 0:
                     continue
-                acq = lab_org[rng.choice(lab_org.size, p=lab_cash / lab_cash.sum())]
+                acq = lab_org[weighted_index(lab_cash / cash_total, rng)]
             price = o.valuation_usd[org]
             if led.cash_usd[acq] < max(self.p.startups.acquirer_cash_multiple, 1.0) * price:
                 continue
@@ -377,12 +454,12 @@ class Startups:
         takes = ids[rng.random(ids.size) < self.p.startups.academic_founder_share]
         if takes.size == 0:
             return
-        in_academia = self.orgs.kind[: self.orgs.size] == ACADEMIA
-        acad = np.flatnonzero(in_academia[wf.employer[: wf.size]])
+        acad = rows_employed_by(wf.employer[: wf.size],
+                                self.orgs.kind[: self.orgs.size] == ACADEMIA)
         if acad.size < takes.size:
             return
         skill = wf.skill[acad]
-        founders = rng.choice(acad, takes.size, replace=False, p=skill / skill.sum())
+        founders = acad[sample_without_replacement(skill / skill.sum(), takes.size, rng)]
         src = wf.employer[founders].copy()
         wf.move(founders, src, takes)
         self.orgs.origin[takes] = ORIGIN_ACADEMIA
