@@ -2,7 +2,8 @@
 
 Pure, vectorised functions (model-spec "Talent market"). A searcher considers
 its current employer plus ``J`` candidates drawn in proportion to posted
-vacancies (inverse-CDF sampling, O(M J log K)); it picks the candidate with the
+vacancies (inverse-CDF sampling with a guide table,
+:func:`sim.markets.sampling.search_cdf`); it picks the candidate with the
 highest utility plus Gumbel noise (Gumbel-max = multinomial logit, McFadden
 1974); employers accept applicants in decreasing order of skill up to their
 vacancies.
@@ -11,6 +12,8 @@ vacancies.
 from __future__ import annotations
 
 import numpy as np
+
+from sim.markets.sampling import search_cdf
 
 
 def sample_candidates(
@@ -33,8 +36,7 @@ def sample_candidates(
         return np.full((n_searchers, n_candidates), -1, dtype=np.int64)
     cdf = np.cumsum(weights)
     draws = rng.random((n_searchers, n_candidates)) * total
-    idx = np.searchsorted(cdf, draws, side="right")
-    return np.minimum(idx, len(weights) - 1)
+    return search_cdf(cdf, draws)
 
 
 def choose_employer(
