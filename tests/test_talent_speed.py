@@ -7,7 +7,7 @@ import pytest
 
 from sim.markets import sampling
 from sim.markets.sampling import search_cdf
-from sim.markets.talent import sample_candidates
+from sim.markets.talent import accept_applicants, sample_candidates
 
 
 def _reference_search(cdf: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -84,3 +84,30 @@ def test_sample_candidates_equals_reference(seed: int) -> None:
         got = sample_candidates(vac, m, j, np.random.default_rng(trial))
         want = _reference_sample_candidates(vac, m, j, np.random.default_rng(trial))
         np.testing.assert_array_equal(got, want)
+
+
+def _reference_accept(choice: np.ndarray, skill: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+    accepted = np.zeros(choice.shape[0], dtype=bool)
+    applied = np.flatnonzero(choice >= 0)
+    if applied.size == 0:
+        return accepted
+    order = applied[np.lexsort((-skill[applied], choice[applied]))]
+    emp = choice[order]
+    rank = np.arange(emp.size) - emp.searchsorted(emp)
+    accepted[order] = rank < np.floor(vacancies[emp])
+    return accepted
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_accept_applicants_equals_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(500):
+        k, m = int(rng.integers(1, 30)), int(rng.integers(0, 200))
+        choice = rng.integers(-1, k, m)
+        skill = np.round(rng.lognormal(0.0, 0.5, m), int(rng.integers(0, 3)))  # ties
+        vacancies = rng.random(k) * rng.choice([0.5, 3.0, 20.0])
+        vacancies[rng.random(k) < 0.2] = 0.0
+        if rng.random() < 0.1:
+            vacancies[rng.integers(k)] = rng.choice([np.nan, np.inf, -np.inf, -2.0])
+        np.testing.assert_array_equal(accept_applicants(choice, skill, vacancies),
+                                      _reference_accept(choice, skill, vacancies))

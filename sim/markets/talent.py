@@ -96,11 +96,19 @@ def accept_applicants(
     applied = np.flatnonzero(choice >= 0)
     if applied.size == 0:
         return accepted
-    order = applied[np.lexsort((-skill[applied], choice[applied]))]
-    emp = choice[order]
-    # ``emp`` is sorted, so each applicant's rank is its position minus its group's first.
-    rank = np.arange(emp.size) - emp.searchsorted(emp)
-    accepted[order] = rank < np.floor(vacancies[emp])
+    emp = choice[applied]
+    cap = np.floor(vacancies)
+    # Ranks only matter at employers with more applicants than places, and some places:
+    # elsewhere every applicant's rank is below the cap, or none is.
+    everyone = np.bincount(emp, minlength=cap.size) - 1 < cap
+    accepted[applied] = everyone[emp]
+    contested = applied[(~everyone & (cap > 0))[emp]]
+    if contested.size:
+        order = contested[np.lexsort((-skill[contested], choice[contested]))]
+        emp = choice[order]
+        # ``emp`` is sorted, so each applicant's rank is its position minus its group's first.
+        rank = np.arange(emp.size) - emp.searchsorted(emp)
+        accepted[order] = rank < cap[emp]
     return accepted
 
 
