@@ -380,11 +380,17 @@ class Workforce(ResearcherTable):
         p = self.p.talent
         at_lab[movers] = False
         at_lab = np.flatnonzero(at_lab)
-        restrained = np.exp(-self.p.governance.noncompete_penalty)
-        wealth = self.liquid_wealth_usd.take(at_lab, mode="clip")
-        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
-                          * (1.0 + wealth / p.spinout_wealth_usd))
-        return at_lab[rng.random(at_lab.size) < prob]
+        rate = (p.spinout_rate_per_month * np.exp(-self.p.governance.noncompete_penalty)
+                * self.people_per_row)
+        draw = rng.random(at_lab.size)
+        # The probability rises with wealth and every rounding step is monotone, so the
+        # richest row's bounds every row's exactly: only draws below it need the exact one.
+        bound = min(1.0, rate * (1.0 + self.liquid_wealth_usd[: self.size].max(initial=0.0)
+                                 / p.spinout_wealth_usd))
+        maybe = np.flatnonzero(draw < bound)
+        rows = at_lab[maybe]
+        prob = np.minimum(1.0, rate * (1.0 + self.liquid_wealth_usd[rows] / p.spinout_wealth_usd))
+        return rows[draw[maybe] < prob]
 
     def move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
         """Commit job moves: forfeit unvested equity, new pay, new grant, log the flow."""
