@@ -323,7 +323,8 @@ class Workforce(ResearcherTable):
         moving = opt != cur[:, None]
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
             self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
-        channel = (partner_of_cur[:, None] == opt) & (partner_of_cur[:, None] >= 0)
+        # ``opt`` holds ids >= 0 (invalid options were set to 0), so no partner (-1) matches.
+        channel = partner_of_cur[:, None] == opt
         switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
         np.subtract(util, switch, out=util, where=moving)
         if gov.noncompete_penalty > 0:
