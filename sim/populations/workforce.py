@@ -305,7 +305,11 @@ class Workforce(ResearcherTable):
         known = ((partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
                  & (rng.random(m) < p.partner_visibility))
         cand[known, -1] = partner_of_cur[known]
-        opt = np.concatenate([cur[:, None], cand], axis=1)
+        # Options by rows (the current employer first), searchers along the contiguous axis,
+        # so that per-searcher terms broadcast along long rows.
+        opt = np.empty((cand.shape[1] + 1, m), dtype=np.int64)
+        opt[0] = cur
+        opt[1:] = cand.T
         valid = opt >= 0
         all_valid = bool(valid.all())
         if not all_valid:
@@ -316,28 +320,28 @@ class Workforce(ResearcherTable):
                   + p.b_compute * np.log(comp + 1e-3)
                   + p.b_prestige * o.prestige[:k])
         util = by_org.take(opt, mode="clip")
-        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")[:, None]
+        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")
                  * o.safety.take(opt, mode="clip"))
-        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")[:, None]
+        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")
                  * o.openness.take(opt, mode="clip"))
-        moving = opt != cur[:, None]
+        moving = opt != cur
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
-            self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
+            self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))
         # ``opt`` holds ids >= 0 (invalid options were set to 0), so no partner (-1) matches.
-        channel = partner_of_cur[:, None] == opt
+        channel = partner_of_cur == opt
         switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
         np.subtract(util, switch, out=util, where=moving)
         if gov.noncompete_penalty > 0:
-            from_lab = (o.kind[cur] == LAB)[:, None]
+            from_lab = o.kind[cur] == LAB
             to_rival = (o.kind[opt] == LAB) | (o.kind[opt] == STARTUP)
             util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
         if not all_valid:
             util[~valid] = -np.inf
-        util[~o.alive[cur], 0] = -np.inf
-        pick, noisy = choose_employer(util, rng)
-        flat = np.arange(0, m * opt.shape[1], opt.shape[1]) + pick
-        choice = opt.ravel()[flat]
-        has_option = np.isfinite(util.ravel()[flat])
+        util[0, ~o.alive[cur]] = -np.inf
+        pick, noisy = choose_employer(util.T, rng)
+        searcher = np.arange(m)
+        choice = opt[pick, searcher]
+        has_option = np.isfinite(util[pick, searcher])
         applying = (choice != cur) & has_option
         skill = self.skill[s_rows]
         accepted = accept_applicants(np.where(applying, choice, -1), skill, np.floor(vac))
