@@ -2,7 +2,8 @@
 
 Pure, vectorised functions (model-spec "Talent market"). A searcher considers
 its current employer plus ``J`` candidates drawn in proportion to posted
-vacancies (inverse-CDF sampling, O(M J log K)); it picks the candidate with the
+vacancies (inverse-CDF sampling with a guide table,
+:func:`sim.markets.sampling.search_cdf`); it picks the candidate with the
 highest utility plus Gumbel noise (Gumbel-max = multinomial logit, McFadden
 1974); employers accept applicants in decreasing order of skill up to their
 vacancies.
@@ -11,6 +12,8 @@ vacancies.
 from __future__ import annotations
 
 import numpy as np
+
+from sim.markets.sampling import search_cdf
 
 
 def sample_candidates(
@@ -33,8 +36,7 @@ def sample_candidates(
         return np.full((n_searchers, n_candidates), -1, dtype=np.int64)
     cdf = np.cumsum(weights)
     draws = rng.random((n_searchers, n_candidates)) * total
-    idx = np.searchsorted(cdf, draws, side="right")
-    return np.minimum(idx, len(weights) - 1)
+    return search_cdf(cdf, draws)
 
 
 def choose_employer(
@@ -94,11 +96,19 @@ def accept_applicants(
     applied = np.flatnonzero(choice >= 0)
     if applied.size == 0:
         return accepted
-    order = applied[np.lexsort((-skill[applied], choice[applied]))]
-    emp = choice[order]
-    # ``emp`` is sorted, so each applicant's rank is its position minus its group's first.
-    rank = np.arange(emp.size) - emp.searchsorted(emp)
-    accepted[order] = rank < np.floor(vacancies[emp])
+    emp = choice[applied]
+    cap = np.floor(vacancies)
+    # Ranks only matter at employers with more applicants than places, and some places:
+    # elsewhere every applicant's rank is below the cap, or none is.
+    everyone = np.bincount(emp, minlength=cap.size) - 1 < cap
+    accepted[applied] = everyone[emp]
+    contested = applied[(~everyone & (cap > 0))[emp]]
+    if contested.size:
+        order = contested[np.lexsort((-skill[contested], choice[contested]))]
+        emp = choice[order]
+        # ``emp`` is sorted, so each applicant's rank is its position minus its group's first.
+        rank = np.arange(emp.size) - emp.searchsorted(emp)
+        accepted[order] = rank < cap[emp]
     return accepted
 
 

@@ -44,6 +44,11 @@ _FIELDS: dict[str, type] = {
     "openness_pref": np.float64,
     "graduate": np.bool_,
 }
+#: The float columns: the rows of one block, so that retirement moves them together.
+_BLOCK_FIELDS = tuple(name for name, dtype in _FIELDS.items() if dtype is np.float64)
+#: Retirements above which :meth:`ResearcherTable.retire` compresses column by column
+#: rather than concatenating the runs of kept rows (one slice per run).
+MAX_RETIRE_RUNS = 512
 
 
 class ResearcherTable:
@@ -75,19 +80,25 @@ class ResearcherTable:
 
     def __init__(self, capacity: int) -> None:
         self.size = 0
+        self._allocate(max(capacity, 1))
+
+    def _allocate(self, capacity: int) -> None:
+        """Bind every column to a new zeroed array of ``capacity`` rows (floats as block rows)."""
+        self._block = np.zeros((len(_BLOCK_FIELDS), capacity))
         for name, dtype in _FIELDS.items():
-            setattr(self, name, np.zeros(max(capacity, 1), dtype=dtype))
+            if name not in _BLOCK_FIELDS:
+                setattr(self, name, np.zeros(capacity, dtype=dtype))
+        for name, row in zip(_BLOCK_FIELDS, self._block, strict=True):
+            setattr(self, name, row)
 
     def _grow(self, needed: int) -> None:
         cap = self.skill.size
         if needed <= cap:
             return
-        new_cap = max(needed, 2 * cap)
-        for name in _FIELDS:
-            old = getattr(self, name)
-            arr = np.zeros(new_cap, dtype=old.dtype)
-            arr[: self.size] = old[: self.size]
-            setattr(self, name, arr)
+        old = {name: getattr(self, name) for name in _FIELDS}
+        self._allocate(max(needed, 2 * cap))
+        for name, arr in old.items():
+            getattr(self, name)[: self.size] = arr[: self.size]
 
     def add(
         self,
@@ -131,6 +142,10 @@ class ResearcherTable:
     def retire(self, rows: np.ndarray) -> None:
         """Remove researchers ``rows``; the others keep their order and move up.
 
+        The float columns move together as one block: the runs of kept rows between
+        retired ones are concatenated (a copy per run rather than a masked copy per
+        column), unless there are more than :data:`MAX_RETIRE_RUNS` of them.
+
         Args:
             rows: Distinct row indices in increasing order (as from ``np.flatnonzero``).
                 Rows before the first of them do not move and are not copied, nor
@@ -139,11 +154,21 @@ class ResearcherTable:
         if rows.size == 0:
             return
         first = int(rows[0])
+        n = self.size - rows.size
         keep = np.ones(self.size - first, dtype=bool)
         keep[rows - first] = False
-        n = self.size - rows.size
-        for name in _FIELDS:
-            tail = getattr(self, name)[first: self.size]
+        columns = [getattr(self, name)[first: self.size] for name in _FIELDS
+                   if name not in _BLOCK_FIELDS]
+        if rows.size > MAX_RETIRE_RUNS:
+            columns += list(self._block[:, first: self.size])
+        else:
+            # Kept runs [start, end) relative to ``first``: after each retired row, up to the next.
+            starts = (rows + 1 - first).tolist()
+            ends = [*(rows[1:] - first).tolist(), self.size - first]
+            block = self._block[:, first: self.size]
+            block[:, : n - first] = np.concatenate(
+                [block[:, a:b] for a, b in zip(starts, ends, strict=True)], axis=1)
+        for tail in columns:
             if tail.dtype == np.bool_ and not tail.any():
                 continue
             tail[: n - first] = tail[keep]
@@ -305,7 +330,11 @@ class Workforce(ResearcherTable):
         known = ((partner_of_cur >= 0) & (vac[np.maximum(partner_of_cur, 0)] > 0)
                  & (rng.random(m) < p.partner_visibility))
         cand[known, -1] = partner_of_cur[known]
-        opt = np.concatenate([cur[:, None], cand], axis=1)
+        # Options by rows (the current employer first), searchers along the contiguous axis,
+        # so that per-searcher terms broadcast along long rows.
+        opt = np.empty((cand.shape[1] + 1, m), dtype=np.int64)
+        opt[0] = cur
+        opt[1:] = cand.T
         valid = opt >= 0
         all_valid = bool(valid.all())
         if not all_valid:
@@ -316,27 +345,28 @@ class Workforce(ResearcherTable):
                   + p.b_compute * np.log(comp + 1e-3)
                   + p.b_prestige * o.prestige[:k])
         util = by_org.take(opt, mode="clip")
-        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")[:, None]
+        util += (p.b_safety * self.safety_pref.take(s_rows, mode="clip")
                  * o.safety.take(opt, mode="clip"))
-        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")[:, None]
+        util += (p.b_openness * self.openness_pref.take(s_rows, mode="clip")
                  * o.openness.take(opt, mode="clip"))
-        moving = opt != cur[:, None]
+        moving = opt != cur
         switch = p.switching_cost + p.equity_cost_per_salary_year * (
-            self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))[:, None]
-        channel = (partner_of_cur[:, None] == opt) & (partner_of_cur[:, None] >= 0)
+            self.unvested_equity_usd[s_rows] / np.maximum(self.salary_usd[s_rows], 1.0))
+        # ``opt`` holds ids >= 0 (invalid options were set to 0), so no partner (-1) matches.
+        channel = partner_of_cur == opt
         switch = np.where(channel, switch * (1.0 - p.partner_switch_discount), switch)
         np.subtract(util, switch, out=util, where=moving)
         if gov.noncompete_penalty > 0:
-            from_lab = (o.kind[cur] == LAB)[:, None]
+            from_lab = o.kind[cur] == LAB
             to_rival = (o.kind[opt] == LAB) | (o.kind[opt] == STARTUP)
             util -= np.where(moving & from_lab & to_rival, gov.noncompete_penalty, 0.0)
         if not all_valid:
             util[~valid] = -np.inf
-        util[~o.alive[cur], 0] = -np.inf
-        pick, noisy = choose_employer(util, rng)
-        flat = np.arange(0, m * opt.shape[1], opt.shape[1]) + pick
-        choice = opt.ravel()[flat]
-        has_option = np.isfinite(util.ravel()[flat])
+        util[0, ~o.alive[cur]] = -np.inf
+        pick, noisy = choose_employer(util.T, rng)
+        searcher = np.arange(m)
+        choice = opt[pick, searcher]
+        has_option = np.isfinite(util[pick, searcher])
         applying = (choice != cur) & has_option
         skill = self.skill[s_rows]
         accepted = accept_applicants(np.where(applying, choice, -1), skill, np.floor(vac))
@@ -380,11 +410,17 @@ class Workforce(ResearcherTable):
         p = self.p.talent
         at_lab[movers] = False
         at_lab = np.flatnonzero(at_lab)
-        restrained = np.exp(-self.p.governance.noncompete_penalty)
-        wealth = self.liquid_wealth_usd.take(at_lab, mode="clip")
-        prob = np.minimum(1.0, p.spinout_rate_per_month * restrained * self.people_per_row
-                          * (1.0 + wealth / p.spinout_wealth_usd))
-        return at_lab[rng.random(at_lab.size) < prob]
+        rate = (p.spinout_rate_per_month * np.exp(-self.p.governance.noncompete_penalty)
+                * self.people_per_row)
+        draw = rng.random(at_lab.size)
+        # The probability rises with wealth and every rounding step is monotone, so the
+        # richest row's bounds every row's exactly: only draws below it need the exact one.
+        bound = min(1.0, rate * (1.0 + self.liquid_wealth_usd[: self.size].max(initial=0.0)
+                                 / p.spinout_wealth_usd))
+        maybe = np.flatnonzero(draw < bound)
+        rows = at_lab[maybe]
+        prob = np.minimum(1.0, rate * (1.0 + self.liquid_wealth_usd[rows] / p.spinout_wealth_usd))
+        return rows[draw[maybe] < prob]
 
     def move(self, movers: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
         """Commit job moves: forfeit unvested equity, new pay, new grant, log the flow."""
