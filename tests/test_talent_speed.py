@@ -8,8 +8,6 @@ import pytest
 from sim.markets import sampling
 from sim.markets.sampling import search_cdf
 from sim.markets.talent import accept_applicants, sample_candidates
-from sim.populations import workforce
-from sim.populations.workforce import ResearcherTable
 
 
 def _reference_search(cdf: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -113,26 +111,3 @@ def test_accept_applicants_equals_reference(seed: int) -> None:
             vacancies[rng.integers(k)] = rng.choice([np.nan, np.inf, -np.inf, -2.0])
         np.testing.assert_array_equal(accept_applicants(choice, skill, vacancies),
                                       _reference_accept(choice, skill, vacancies))
-
-
-@pytest.mark.parametrize("max_runs", [0, workforce.MAX_RETIRE_RUNS])
-def test_retire_equals_delete(monkeypatch: pytest.MonkeyPatch, max_runs: int) -> None:
-    monkeypatch.setattr(workforce, "MAX_RETIRE_RUNS", max_runs)
-    rng = np.random.default_rng(max_runs)
-    for _ in range(200):
-        table = ResearcherTable(int(rng.integers(1, 50)))
-        for _ in range(int(rng.integers(1, 4))):  # grows past its capacity
-            n = int(rng.integers(0, 60))
-            rows = table.add(rng.integers(0, 9, n), rng, 1.0, 2.0, 2.0, bool(rng.random() < 0.5))
-            for name in workforce._BLOCK_FIELDS:
-                getattr(table, name)[rows] = rng.random(n)
-        before = {name: getattr(table, name)[: table.size].copy() for name in workforce._FIELDS}
-        if rng.random() < 0.5:
-            table.graduate[: table.size] = False
-            before["graduate"][:] = False
-        gone = np.flatnonzero(rng.random(table.size) < rng.choice([0.02, 0.3, 1.0]))
-        table.retire(gone)
-        assert table.size == before["skill"].size - gone.size
-        for name, values in before.items():
-            np.testing.assert_array_equal(getattr(table, name)[: table.size],
-                                          np.delete(values, gone))

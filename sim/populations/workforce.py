@@ -44,11 +44,6 @@ _FIELDS: dict[str, type] = {
     "openness_pref": np.float64,
     "graduate": np.bool_,
 }
-#: The float columns: the rows of one block, so that retirement moves them together.
-_BLOCK_FIELDS = tuple(name for name, dtype in _FIELDS.items() if dtype is np.float64)
-#: Retirements above which :meth:`ResearcherTable.retire` compresses column by column
-#: rather than concatenating the runs of kept rows (one slice per run).
-MAX_RETIRE_RUNS = 512
 
 
 class ResearcherTable:
@@ -80,25 +75,19 @@ class ResearcherTable:
 
     def __init__(self, capacity: int) -> None:
         self.size = 0
-        self._allocate(max(capacity, 1))
-
-    def _allocate(self, capacity: int) -> None:
-        """Bind every column to a new zeroed array of ``capacity`` rows (floats as block rows)."""
-        self._block = np.zeros((len(_BLOCK_FIELDS), capacity))
         for name, dtype in _FIELDS.items():
-            if name not in _BLOCK_FIELDS:
-                setattr(self, name, np.zeros(capacity, dtype=dtype))
-        for name, row in zip(_BLOCK_FIELDS, self._block, strict=True):
-            setattr(self, name, row)
+            setattr(self, name, np.zeros(max(capacity, 1), dtype=dtype))
 
     def _grow(self, needed: int) -> None:
         cap = self.skill.size
         if needed <= cap:
             return
-        old = {name: getattr(self, name) for name in _FIELDS}
-        self._allocate(max(needed, 2 * cap))
-        for name, arr in old.items():
-            getattr(self, name)[: self.size] = arr[: self.size]
+        new_cap = max(needed, 2 * cap)
+        for name in _FIELDS:
+            old = getattr(self, name)
+            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr[: self.size] = old[: self.size]
+            setattr(self, name, arr)
 
     def add(
         self,
@@ -142,10 +131,6 @@ class ResearcherTable:
     def retire(self, rows: np.ndarray) -> None:
         """Remove researchers ``rows``; the others keep their order and move up.
 
-        The float columns move together as one block: the runs of kept rows between
-        retired ones are concatenated (a copy per run rather than a masked copy per
-        column), unless there are more than :data:`MAX_RETIRE_RUNS` of them.
-
         Args:
             rows: Distinct row indices in increasing order (as from ``np.flatnonzero``).
                 Rows before the first of them do not move and are not copied, nor
@@ -154,21 +139,11 @@ class ResearcherTable:
         if rows.size == 0:
             return
         first = int(rows[0])
-        n = self.size - rows.size
         keep = np.ones(self.size - first, dtype=bool)
         keep[rows - first] = False
-        columns = [getattr(self, name)[first: self.size] for name in _FIELDS
-                   if name not in _BLOCK_FIELDS]
-        if rows.size > MAX_RETIRE_RUNS:
-            columns += list(self._block[:, first: self.size])
-        else:
-            # Kept runs [start, end) relative to ``first``: after each retired row, up to the next.
-            starts = (rows + 1 - first).tolist()
-            ends = [*(rows[1:] - first).tolist(), self.size - first]
-            block = self._block[:, first: self.size]
-            block[:, : n - first] = np.concatenate(
-                [block[:, a:b] for a, b in zip(starts, ends, strict=True)], axis=1)
-        for tail in columns:
+        n = self.size - rows.size
+        for name in _FIELDS:
+            tail = getattr(self, name)[first: self.size]
             if tail.dtype == np.bool_ and not tail.any():
                 continue
             tail[: n - first] = tail[keep]
