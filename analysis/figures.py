@@ -207,7 +207,9 @@ def plot_distributions(
         box_ax.set_xscale("log")
         cdf_ax.set_xscale("log")
     human_ticks(box_ax.xaxis, cdf_ax.xaxis)
-    fig.suptitle(f"{metric_info(metric).label}: {len(sweep.seeds)} seeds per point"
+    n_seeds = len(sweep.seeds)
+    fig.suptitle(f"{metric_info(metric).label}: {n_seeds} seed{'s' if n_seeds != 1 else ''} "
+                 "per point"
                  f"{_null_note(n_null)}")
     return fig
 
