@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
@@ -846,11 +846,13 @@ def lever_lines(
         mask &= (points[param] == base[param]).to_numpy()
     chosen = points[mask]
     lines: dict[Any, list[tuple[Any, int]]] = {}
-    keys = [None] if by is None else sorted(pd.unique(chosen[by]), key=_sort_key)
+    by_order = None if by is None else _value_order(points[by])
+    keys = [None] if by is None else sorted(pd.unique(chosen[by]), key=by_order)
+    lever_order = _value_order(points[lever])
     for key in keys:
         rows = chosen if by is None else chosen[chosen[by] == key]
         pairs = sorted(((row[lever], int(job)) for job, row in rows.iterrows()),
-                       key=lambda pair: _sort_key(pair[0]))
+                       key=lambda pair: lever_order(pair[0]))
         lines[key.item() if hasattr(key, "item") else key] = pairs
     return lines
 
@@ -877,6 +879,28 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
+def _value_order(values: pd.Series) -> Callable[[Any], tuple[int, Any]]:
+    """Sort key of a swept parameter's values: numbers by value, choices as first swept.
+
+    Choices (config-group options such as ``governance``) have no order of
+    their own; the design's order (job order, as the spec lists them, which
+    usually starts with the baseline) is kept rather than the alphabet's.
+    """
+    first = {v: i for i, v in enumerate(pd.unique(values))}
+
+    def key(value: Any) -> tuple[int, Any]:
+        number = _sort_key(value)
+        return number if number[0] == 0 else (1, first.get(value, len(first)))
+
+    return key
+
+
+def is_numeric_lever(sweep: Sweep, lever: str) -> bool:
+    """Whether a swept parameter's values are numbers (not booleans or choices)."""
+    return all(isinstance(v, int | float | np.integer | np.floating)
+               and not isinstance(v, bool | np.bool_) for v in pd.unique(sweep.points[lever]))
+
+
 @styled
 def plot_lever_effect(
     sweep: Sweep,
@@ -899,9 +923,10 @@ def plot_lever_effect(
     itself has effect 0 exactly, and so has every point that duplicates it
     (:func:`analysis.honesty.duplicate_points`).
 
-    With at least :data:`MIN_LINE_VALUES` lever values each series is a line
-    with markers at the simulated values and its interval as a band;
-    log-sampled levers get a log axis. With fewer, each series is points with
+    With at least :data:`MIN_LINE_VALUES` numeric lever values each series is
+    a line with markers at the simulated values and its interval as a band;
+    log-sampled levers get a log axis. With fewer, or with choices (config-group
+    options, booleans) in the design's order, each series is points with
     interval bars, offset by :data:`DODGE` of the lever's range per ``by``
     value, and ticks only at the simulated values: nothing is drawn between
     them. The vertical range includes zero (dashed) and at least
@@ -946,14 +971,16 @@ def plot_lever_effect(
 
     fig = new_figure(5.4, 3.5)
     ax = fig.subplots()
-    numeric = all(isinstance(v, int | float | np.integer | np.floating)
-                  and not isinstance(v, bool | np.bool_)
-                  for pairs in lines.values() for v, _ in pairs)
-    ticks = sorted({v for pairs in lines.values() for v, _ in pairs}, key=_sort_key)
+    numeric = is_numeric_lever(sweep, lever)
+    ticks = sorted({v for pairs in lines.values() for v, _ in pairs},
+                   key=_value_order(sweep.points[lever]))
     where = {v: float(v) if numeric else float(i) for i, v in enumerate(ticks)}
-    sparse = len(ticks) < MIN_LINE_VALUES
-    if sparse or not numeric:
-        ax.set_xticks([where[v] for v in ticks], [format_param_value(lever, v) for v in ticks])
+    sparse = len(ticks) < MIN_LINE_VALUES or not numeric
+    if sparse:
+        labels = [format_param_value(lever, v) for v in ticks]
+        crowded = len(ticks) > 3 and max(len(text) for text in labels) > 6
+        ax.set_xticks([where[v] for v in ticks], labels, rotation=30 if crowded else 0,
+                      ha="right" if crowded else "center")
     span = (max(where.values()) - min(where.values())) or 1.0
     colors = point_colors(list(range(len(lines))))
     markers = "osD^v<>ph"
@@ -973,7 +1000,8 @@ def plot_lever_effect(
                         linewidth=0)
         ax.plot(x, values[:, 0], markersize=4.5, linewidth=1.6, **style)
     if sparse:
-        ax.set_xlim(min(where.values()) - 0.5 * span, max(where.values()) + 0.5 * span)
+        margin = 0.5 * span if numeric else 0.6
+        ax.set_xlim(min(where.values()) - margin, max(where.values()) + margin)
     ax.axhline(0.0, color="0.25", linewidth=0.9, linestyle="--", zorder=1)
     reference = baseline_mean(sweep, metric, baseline)
     ax.set_ylim(*effect_range(np.concatenate(drawn), reference))
@@ -985,6 +1013,8 @@ def plot_lever_effect(
     human_ticks(ax.yaxis)
     if numeric and not sparse:
         human_ticks(ax.xaxis)
+        if ax.get_xscale() == "linear" and all(float(v).is_integer() for v in ticks):
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     if by is not None:
         handles, labels = ax.get_legend_handles_labels()
         fig.legend(handles, [f"{param_words(by, names[by])} {label}" for label in labels],

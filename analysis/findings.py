@@ -516,7 +516,8 @@ def design_sentence(sweep: Sweep, variant: str | None = None) -> str:
     span = f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"{seeds[0]}"
     months = int(sweep.timeseries["step"].max()) + 1
     first = start_year(sweep)
-    sentence = (f"{design}, each run with the same {len(seeds)} seeds ({span}) for "
+    same = f"the same {len(seeds)} seeds ({span})" if len(seeds) > 1 else f"the same seed ({span})"
+    sentence = (f"{design}, each run with {same} for "
                 f"{months} months ({first}-{first + (months - 1) // 12}).")
     if variant:
         return f"{variant.capitalize()} variant: {sentence}"

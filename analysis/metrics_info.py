@@ -69,7 +69,7 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "time_to_threshold_months": MetricInfo("Time to capability threshold", "months"),
     "training_compute_growth_per_year": MetricInfo("Training-compute growth", "x/yr"),
     "training_cost_growth_per_year": MetricInfo("Training-cost growth", "x/yr"),
-    "public_knowledge_oom": MetricInfo("Public knowledge stock", "OOM"),
+    "public_knowledge_oom": MetricInfo("Public knowledge stock", "log10 algorithmic efficiency"),
     "follower_capability_growth_oom_per_year": MetricInfo(
         "Follower capability growth", "OOM/yr"),
     "industry_share_new_phds_start": _share("Industry share of new PhDs (start)"),
@@ -141,6 +141,17 @@ THRESHOLDS: dict[str, float] = {
 #: Short forms of parameter units for point labels (``"lead 6 mo"``).
 _SHORT_UNITS: dict[str, str] = {"months": "mo", "month": "mo", "years": "yr", "year": "yr",
                                 "1": "", "": ""}
+
+
+def _shown_unit(unit: str) -> str:
+    """The unit to print after a value or in an axis label: none when dimensionless.
+
+    The parameter table writes dimensionless quantities as ``"1"`` or with what
+    they are a share of, ``"1 (of lab valuation)"``; neither is printed.
+    """
+    if unit.startswith("1 ("):
+        return ""
+    return _SHORT_UNITS.get(unit, unit)
 
 
 
@@ -288,7 +299,7 @@ def param_label(key: str, name: str | None = None) -> str:
     """
     unit = _param_units().get(key, "")
     shown = name or key
-    return f"{shown} [{unit}]" if unit and unit != "1" else shown
+    return f"{shown} [{unit}]" if unit and unit != "1" and not unit.startswith("1 (") else shown
 
 
 def param_words(key: str, name: str | None = None) -> str:
@@ -321,8 +332,7 @@ def format_param_value(key: str, value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "on" if value else "off"
     if isinstance(value, int | float | np.integer | np.floating):
-        unit = _param_units().get(key, "")
-        short = _SHORT_UNITS.get(unit, unit)
+        short = _shown_unit(_param_units().get(key, ""))
         number = format_number(float(value), 3)
         return f"{number} {short}" if short else number
     return str(value)

@@ -679,7 +679,9 @@ def _key_figures(
     held_text = "; ".join(f"{param_words(p, names[p])} at "
                           f"{format_param_value(p, base[p])}" for p in held)
     values = sweep.points[key.lever].nunique()
-    word = "line" if values >= figures.MIN_LINE_VALUES else "series"
+    drawn_as_line = (values >= figures.MIN_LINE_VALUES
+                     and figures.is_numeric_lever(sweep, key.lever))
+    word = "line" if drawn_as_line else "series"
     lines = (f"one {word} per {param_words(key.by, names[key.by])}" if key.by
              else f"one {word}")
     inert = []
@@ -692,10 +694,14 @@ def _key_figures(
                              f"{format_param_value(key.by, value)} at {where}")
     same = (f" Identical to the baseline on every seed (effect 0, no interval): "
             f"{'; '.join(inert)}." if inert else "")
-    shape = ("band: 95% bootstrap interval, markers at the simulated values"
-             if values >= figures.MIN_LINE_VALUES else
-             f"bars: 95% bootstrap interval; only {values} value{'s' if values != 1 else ''} "
-             "simulated, so no line is drawn between them")
+    if drawn_as_line:
+        shape = "band: 95% bootstrap interval, markers at the simulated values"
+    elif values >= figures.MIN_LINE_VALUES:
+        shape = ("bars: 95% bootstrap interval; the options have no order, so no line is "
+                 "drawn between them")
+    else:
+        shape = (f"bars: 95% bootstrap interval; only {values} value"
+                 f"{'s' if values != 1 else ''} simulated, so no line is drawn between them")
     page.add('<h2 id="key-figures">Key figures</h2>')
     page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
              f"from the baseline over the same {len(sweep.seeds)} seeds; {shape}; dashed: no "

@@ -320,6 +320,19 @@ def effects_table(
     return pd.DataFrame(rows)
 
 
+def _mean_beyond_rounding(values: np.ndarray) -> float:
+    """Mean of ``values``, or exactly 0 when it is within the rounding error of the sum.
+
+    Differences that cancel (``0.1 + 0.2 - 0.3``) leave a mean of ~1e-17 instead of
+    0; a report would print that as an effect. A floating-point sum of ``n`` terms
+    errs by at most about ``n eps sum|x|`` (Higham 2002, §4.2), so a mean within
+    that bound is no evidence of an effect and is reported as 0.
+    """
+    mean = float(np.mean(values))
+    bound = values.size * np.finfo(float).eps * float(np.mean(np.abs(values)))
+    return 0.0 if abs(mean) <= bound else mean
+
+
 def _paired_effect(
     diff: np.ndarray,
     base: np.ndarray,
@@ -335,7 +348,7 @@ def _paired_effect(
         "n_pairs": n,
         "baseline_mean": float(np.mean(base)) if n else nan,
         "mean": float(np.mean(value)) if n else nan,
-        "effect": float(np.mean(diff)) if n else nan,
+        "effect": _mean_beyond_rounding(diff) if n else nan,
         "effect_ci_low": nan, "effect_ci_high": nan,
         "rel_effect": nan,
         "median_diff": float(np.median(diff)) if n else nan,

@@ -17,7 +17,7 @@ from analysis import cli as analysis_cli
 from analysis.aggregate import aggregate
 from analysis.errors import SweepError
 from analysis.load import check_metrics, load_sweep, point_labels, resolve_baseline
-from analysis.metrics_info import METRIC_INFO, axis_label, param_label
+from analysis.metrics_info import METRIC_INFO, axis_label, format_param_value, param_label
 from analysis.synthetic import write_synthetic_sweep
 from sim.results import FLOW_KINDS, SUMMARY_METRICS, TIMESERIES_METRICS
 from sweeps.store import (
@@ -99,6 +99,10 @@ def test_metric_table_covers_every_model_metric() -> None:
     assert axis_label("incident_count", timeseries=True) == "Incidents [incidents/month]"
     assert param_label("downstream.partner_share", "partner_share") == "partner_share"
     assert param_label("partnership.exclusivity") == "partnership.exclusivity"
+    # Dimensionless, written "1 (of lab valuation)" in the table: no unit after the value.
+    assert param_label("partnership.deal_size_valuation_share", "size") == "size"
+    assert format_param_value("partnership.deal_size_valuation_share", 0.25) == "0.25"
+    assert format_param_value("governance.buyback_interval_months", 6) == "6 mo"
 
 
 def test_unknown_metric_names_are_rejected() -> None:

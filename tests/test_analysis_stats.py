@@ -11,6 +11,7 @@ import pytest
 from analysis.errors import SweepError
 from analysis.load import Sweep, load_sweep
 from analysis.stats import (
+    _mean_beyond_rounding,
     bootstrap_ci,
     describe,
     effects_table,
@@ -193,3 +194,13 @@ def test_full_grid_detection(tmp_path: Path) -> None:
                 for v in (0.1, 0.2, 0.3)]
     path = write_synthetic_sweep(tmp_path / "diag", diagonal, [0, 1], steps=12)
     assert not is_full_grid(load_sweep(path))
+
+
+def test_an_effect_within_rounding_of_the_sum_is_exactly_zero() -> None:
+    """Differences that cancel leave ~1e-17 in floating point; that is reported as 0."""
+    cancelling = np.array([0.1, 0.2, -0.3])
+    assert np.mean(cancelling) != 0.0
+    assert _mean_beyond_rounding(cancelling) == 0.0
+    # Tiny values are not rounding error of larger ones: their mean stays.
+    assert _mean_beyond_rounding(np.array([1e-17, 0.0])) == 5e-18
+    assert _mean_beyond_rounding(np.array([0.1, 0.2])) == np.mean([0.1, 0.2])

@@ -172,6 +172,42 @@ def test_log_sampled_lever_gets_a_log_axis(tmp_path: Path) -> None:
         "scenario.incident_rate", None, ["compute_hhi"])
 
 
+def test_key_figure_of_a_whole_number_lever_has_whole_number_ticks(tmp_path: Path) -> None:
+    points = [{"scenario.n_labs": n} for n in (2, 3, 4, 5)]
+    sweep = load_sweep(write_synthetic_sweep(tmp_path / "n", points, [1, 2, 3, 4],
+                                             {"compute_hhi": {"scenario.n_labs": 0.05}},
+                                             steps=12))
+    ax = figures.plot_lever_effect(sweep, "compute_hhi", "scenario.n_labs", 0,
+                                   n_resamples=99).axes[0]
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if low <= t <= high]
+    assert shown == [2.0, 3.0, 4.0, 5.0]
+
+
+def test_design_sentence_of_a_one_seed_design(tmp_path: Path) -> None:
+    points = [{SHARE: share} for share in (0.0, 1.0)]
+    sweep = load_sweep(write_synthetic_sweep(tmp_path / "one", points, [7], {}, steps=12))
+    assert design_sentence(sweep) == (
+        "Partner share (0, 1): 2 points, each run with the same seed (7) for 12 months "
+        "(2015-2015).")
+
+
+def test_key_figure_of_options_keeps_the_design_order_and_draws_no_line(tmp_path: Path) -> None:
+    """Config-group options have no order: bars in the spec's order, nothing joins them."""
+    options = ["none", "safety_floor", "antitrust", "public_compute"]
+    points = [{SHARE: 0.5, "governance": option} for option in options]
+    sweep = load_sweep(write_synthetic_sweep(tmp_path / "gov", points, [1, 2, 3, 4], {},
+                                             steps=12))
+    assert figures.lever_lines(sweep, "governance", None, 0) == {
+        None: [(option, job) for job, option in enumerate(options)]}
+    fig = figures.plot_lever_effect(sweep, "compute_hhi", "governance", 0, n_resamples=99)
+    ax = fig.axes[0]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == options
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert [c.get_label() for c in ax.containers] == ["all points"]
+    assert all(line.get_linestyle() in ("None", "--") for line in ax.get_lines())
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
