@@ -512,8 +512,11 @@ def _analyse(spec: Mapping[str, Any], out: Path, sweep: Any, sections: list[Any]
                   key=lambda p: (order.index(p.stem[4:]) if p.stem[4:] in order else len(order),
                                  p.stem))
     if keys:
-        sections.append(Section("Key figures", "Paired effect against the lever's value "
-                                "with its 95% bootstrap interval (report/figures/key_*).\n", {},
+        caption = ("Outcome of each point against the lever, every other lever varying as "
+                   "sampled, with the mean in equal-count bins of the lever"
+                   if sweep.design_kind in ("lhs", "sobol") else
+                   "Paired effect against the lever's value with its 95% bootstrap interval")
+        sections.append(Section("Key figures", f"{caption} (report/figures/key_*).\n", {},
                                 [p.relative_to(out).as_posix() for p in keys]))
     if analysis.get("figures"):
         sections.append(_figures_section(out, analysis["figures"], sweep))
@@ -588,7 +591,8 @@ def write_readme(spec_path: Path, spec: Mapping[str, Any], out: Path) -> Path:
 
     The findings replace the block between the ``findings:<variant>`` markers
     of ``README.md`` next to the spec; figures are copied to its ``figures/``
-    folder (``figures/quick/`` for the quick variant).
+    folder (``figures/quick/`` for the quick variant), and figures of an earlier
+    run there that the README no longer links are removed.
 
     Args:
         spec_path: The experiment's spec file (in ``experiments/<name>/``).
@@ -620,7 +624,11 @@ def write_readme(spec_path: Path, spec: Mapping[str, Any], out: Path) -> Path:
         findings = findings.replace(f"]({figure})", f"]({(figure_dir / Path(figure).name)})")
     head, rest = text.split(begin, 1)
     tail = rest.split(end, 1)[1]
-    atomic_write_text(readme, f"{head}{begin}\n{findings}{end}{tail}")
+    text = f"{head}{begin}\n{findings}{end}{tail}"
+    atomic_write_text(readme, text)
+    for stale in sorted((spec_path.parent / figure_dir).glob("*.png")):
+        if f"]({(figure_dir / stale.name).as_posix()})" not in text:
+            stale.unlink()
     return readme
 
 

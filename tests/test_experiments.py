@@ -195,3 +195,31 @@ def _prose_numbers_present(readme: str, findings: dict) -> bool:
     contrasts = findings["sections"]["Paired effects"]["contrasts"]
     effect = contrasts["all startups partner"]["metrics"]["moves_startup_to_lab"]["effect"]
     return f"+{effect:.3g}" in prose
+
+
+def test_readme_block_and_figures_are_replaced_and_unlinked_figures_removed(tmp_path):
+    """``--readme`` rewrites only its block, copies its figures, drops those no longer linked."""
+    folder = tmp_path / "experiments" / "demo"
+    (folder / "figures").mkdir(parents=True)
+    spec_path = folder / "experiment.yaml"
+    spec_path.write_text("name: demo\n")
+    begin, end = ex.BEGIN.format(variant="full"), ex.END.format(variant="full")
+    (folder / "README.md").write_text(
+        f"# Demo\n\nProse links ![kept](figures/hand.png).\n\n{begin}\nold block\n{end}\n"
+        "## After\n")
+    for name in ("hand.png", "old_run.png"):
+        (folder / "figures" / name).write_bytes(b"png")
+    out = tmp_path / "out"
+    (out / "report" / "figures").mkdir(parents=True)
+    (out / "report" / "figures" / "key_x.png").write_bytes(b"new")
+    (out / "findings.md").write_text("New findings.\n\n![key_x](report/figures/key_x.png)\n")
+    (out / "findings.json").write_text(json.dumps({"figures": ["report/figures/key_x.png"]}))
+    readme = ex.write_readme(spec_path, {"variant": "full"}, out)
+    text = readme.read_text()
+    assert "old block" not in text and "New findings." in text
+    assert "![key_x](figures/key_x.png)" in text and text.endswith(f"{end}\n## After\n")
+    assert sorted(p.name for p in (folder / "figures").iterdir()) == ["hand.png", "key_x.png"]
+    assert (folder / "figures" / "key_x.png").read_bytes() == b"new"
+    (folder / "README.md").write_text("# Demo without markers\n")
+    with pytest.raises(ex.ExperimentError, match="no '<!-- BEGIN findings:full"):
+        ex.write_readme(spec_path, {"variant": "full"}, out)
