@@ -457,13 +457,39 @@ def default_key_figures(
     return KeyFigures(lever, by, list(metrics)[:MAX_KEY_FIGURES])
 
 
+def strongest_lever(sweep: Sweep, metric: str) -> str | None:
+    """The numeric swept parameter most rank-correlated with a metric's point means.
+
+    Largest absolute Spearman correlation between a parameter's values and the
+    per-point mean of ``metric``; ties go to the first in the design.
+
+    Args:
+        sweep: The loaded sweep.
+        metric: Summary metric.
+
+    Returns:
+        The parameter, or ``None`` when no swept parameter is numeric and varied.
+    """
+    points = sweep.points.set_index("job")
+    means = sweep.runs.groupby("job")[metric].mean()
+    strength = {}
+    for param in sweep.params:
+        x = pd.to_numeric(points[param], errors="coerce")
+        if points[param].dtype == bool or x.isna().any() or x.nunique() < 2:
+            continue
+        rho = x.reindex(means.index).corr(means, method="spearman")
+        strength[param] = abs(rho) if np.isfinite(rho) else 0.0
+    if not strength:
+        return None
+    return max(strength, key=lambda p: (strength[p], -sweep.params.index(p)))
+
+
 def sampled_key_figures(sweep: Sweep, metrics: Sequence[str]) -> KeyFigures | None:
     """Choose the key figures of a sampled design (Latin hypercube, Sobol) that names none.
 
-    The lever is the numeric swept parameter whose values have the largest
-    absolute Spearman rank correlation with the per-point mean of the first
-    metric (ties: the first in the design); the metrics are the first
-    :data:`MAX_KEY_FIGURES`.
+    The lever is :func:`strongest_lever` of the first metric; the report draws
+    each other metric against its own strongest lever (:func:`build_report`).
+    The metrics are the first :data:`MAX_KEY_FIGURES`.
 
     Args:
         sweep: The loaded sweep.
@@ -474,19 +500,8 @@ def sampled_key_figures(sweep: Sweep, metrics: Sequence[str]) -> KeyFigures | No
     """
     if not metrics:
         return None
-    points = sweep.points.set_index("job")
-    means = sweep.runs.groupby("job")[metrics[0]].mean()
-    strength = {}
-    for param in sweep.params:
-        x = pd.to_numeric(points[param], errors="coerce")
-        if points[param].dtype == bool or x.isna().any() or x.nunique() < 2:
-            continue
-        rho = x.reindex(means.index).corr(means, method="spearman")
-        strength[param] = abs(rho) if np.isfinite(rho) else 0.0
-    if not strength:
-        return None
-    lever = max(strength, key=lambda p: (strength[p], -sweep.params.index(p)))
-    return KeyFigures(lever, None, list(metrics)[:MAX_KEY_FIGURES])
+    lever = strongest_lever(sweep, metrics[0])
+    return None if lever is None else KeyFigures(lever, None, list(metrics)[:MAX_KEY_FIGURES])
 
 
 def build_report(
@@ -586,7 +601,7 @@ def build_report(
     _answer_section(page, sweep, answer, base, labels)
     steps.stage("key figures")
     if key is not None and sampled:
-        _sampled_key_figures(page, sweep, key, steps)
+        _sampled_key_figures(page, sweep, key, steps, own_levers=answer.key_figures is None)
     elif key is not None and len(drawable) > 1:
         _key_figures(page, sweep, key, base, twins, stats_kw, steps)
     for section in answer.sections:
@@ -717,25 +732,37 @@ def _key_figures(
     page.add(f'<div class="keyfigs">{"".join(items)}</div>')
 
 
-def _sampled_key_figures(page: _Page, sweep: Sweep, key: KeyFigures, steps: Progress) -> None:
-    """Add the key figures of a sampled design: each metric's point means against the lever."""
+def _sampled_key_figures(page: _Page, sweep: Sweep, key: KeyFigures, steps: Progress,
+                         own_levers: bool = False) -> None:
+    """Add the key figures of a sampled design: each metric's point means against a lever.
+
+    With ``own_levers`` (the report chose the figures) each metric is drawn
+    against its :func:`strongest_lever`, so that an outcome driven by another
+    lever than the first metric's is not shown as scatter; otherwise against
+    ``key.lever``.
+    """
     names = short_names(sweep.params)
+    levers = {m: (strongest_lever(sweep, m) or key.lever) if own_levers else key.lever
+              for m in key.metrics}
     lever = param_words(key.lever, names[key.lever])
+    against = (f"Each outcome against the lever most rank-correlated with it (named on the "
+               f"axis) in a {sweep.design_kind} design"
+               if len(set(levers.values())) > 1 else
+               f"Outcome against {lever} in a {sweep.design_kind} design")
     seeds = len(sweep.seeds)
     bars = ("bars: Student-t 95% interval of each point's mean over its "
             f"{seeds} seeds" if seeds > 1 else "one seed per point, so no interval bars")
     ignored = (f" {param_words(key.by, names[key.by])} is not drawn separately: in a sampled "
                "design no two points share the other levers' values." if key.by else "")
     page.add('<h2 id="key-figures">Key figures</h2>')
-    page.add(f'<p class="lead">Outcome against {html.escape(lever)} in a '
-             f"{html.escape(sweep.design_kind)} design of {len(sweep.jobs)} points, every "
+    page.add(f'<p class="lead">{html.escape(against)} of {len(sweep.jobs)} points, every '
              f"other lever varying as sampled (dots: point means; {html.escape(bars)}; black "
              "line: mean of the point means in equal-count bins of the lever; the axis spans "
              f"at least {figures.MIN_EFFECT_FRACTION:.0%} of the overall mean either side of "
              f"it).{html.escape(ignored)}</p>")
     items = []
     for metric in steps.bar(key.metrics, "key figures"):
-        fig = figures.plot_sampled_lever(sweep, metric, key.lever)
+        fig = figures.plot_sampled_lever(sweep, metric, levers[metric])
         items.append(page.figure_html(fig, f"key_{metric}", ""))
     page.add(f'<div class="keyfigs">{"".join(items)}</div>')
 
