@@ -512,7 +512,9 @@ def _analyse(spec: Mapping[str, Any], out: Path, sweep: Any, sections: list[Any]
                   key=lambda p: (order.index(p.stem[4:]) if p.stem[4:] in order else len(order),
                                  p.stem))
     if keys:
-        caption = ("Outcome of each point against the lever, every other lever varying as "
+        lever = ("the named lever" if key else
+                 "the lever most rank-correlated with the outcome")
+        caption = (f"Outcome of each point against {lever}, every other lever varying as "
                    "sampled, with the mean in equal-count bins of the lever"
                    if sweep.design_kind in ("lhs", "sobol") else
                    "Paired effect against the lever's value with its 95% bootstrap interval")
