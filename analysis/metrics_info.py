@@ -139,20 +139,16 @@ THRESHOLDS: dict[str, float] = {
 }
 
 #: Short forms of parameter units for point labels (``"lead 6 mo"``).
-_SHORT_UNITS: dict[str, str] = {"months": "mo", "month": "mo", "years": "yr", "year": "yr",
-                                "1": "", "": ""}
+_SHORT_UNITS: dict[str, str] = {"months": "mo", "month": "mo", "years": "yr", "year": "yr"}
 
 
-def _shown_unit(unit: str) -> str:
-    """The unit to print after a value or in an axis label: none when dimensionless.
+def _dimensionless(unit: str) -> bool:
+    """Whether a parameter unit is dimensionless, so that no unit is printed.
 
     The parameter table writes dimensionless quantities as ``"1"`` or with what
-    they are a share of, ``"1 (of lab valuation)"``; neither is printed.
+    they are a share of, ``"1 (of lab valuation)"``.
     """
-    if unit.startswith("1 ("):
-        return ""
-    return _SHORT_UNITS.get(unit, unit)
-
+    return unit in ("", "1") or unit.startswith("1 (")
 
 
 def metric_info(metric: str) -> MetricInfo:
@@ -299,7 +295,7 @@ def param_label(key: str, name: str | None = None) -> str:
     """
     unit = _param_units().get(key, "")
     shown = name or key
-    return f"{shown} [{unit}]" if unit and unit != "1" and not unit.startswith("1 (") else shown
+    return shown if _dimensionless(unit) else f"{shown} [{unit}]"
 
 
 def param_words(key: str, name: str | None = None) -> str:
@@ -332,7 +328,8 @@ def format_param_value(key: str, value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "on" if value else "off"
     if isinstance(value, int | float | np.integer | np.floating):
-        short = _shown_unit(_param_units().get(key, ""))
+        unit = _param_units().get(key, "")
+        short = "" if _dimensionless(unit) else _SHORT_UNITS.get(unit, unit)
         number = format_number(float(value), 3)
         return f"{number} {short}" if short else number
     return str(value)
