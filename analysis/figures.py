@@ -428,6 +428,16 @@ def baseline_mean(sweep: Sweep, metric: str, baseline: int) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def scale_reference(metric: str, level: float) -> float:
+    """The level that sets an axis's smallest span (:func:`effect_range`), or NaN.
+
+    For a level on a logarithmic scale (``log10 ...`` units) a share of the level
+    means nothing (0.25 OOM is a factor 1.8, not 1% of 32 OOM), so there is
+    none and the axis spans the values drawn.
+    """
+    return math.nan if "log10" in metric_info(metric).unit else level
+
+
 def _mean_differences(
     sweep: Sweep, metric: str, baseline: int, effects: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -524,7 +534,7 @@ def plot_heatmaps(
         if column == "p_exceed":
             norm = matplotlib.colors.Normalize(0.0, 1.0)
         elif column == "effect":
-            reference = baseline_mean(sweep, metric, baseline)
+            reference = scale_reference(metric, baseline_mean(sweep, metric, baseline))
             top = max(np.abs(effect_range(image, reference, margin=0.0)))
             norm = matplotlib.colors.Normalize(-top, top)
         else:
@@ -612,7 +622,7 @@ def plot_paired_effects(
                     markeredgecolor="black", markersize=6, zorder=4)
     ax.axvline(0.0, color="0.3", linewidth=1.0, linestyle="--")
     ax.set_xlim(*effect_range(np.concatenate([np.ravel(v) for v in shown]),
-                              baseline_mean(sweep, metric, baseline)))
+                              scale_reference(metric, baseline_mean(sweep, metric, baseline))))
     ax.set_yticks(positions, [wrap_label(labels[j]) for j in selected])
     ax.set_xlabel(axis_label(metric, prefix="Difference in "))
     human_ticks(ax.xaxis)
@@ -930,7 +940,8 @@ def plot_lever_effect(
     interval bars, offset by :data:`DODGE` of the lever's range per ``by``
     value, and ticks only at the simulated values: nothing is drawn between
     them. The vertical range includes zero (dashed) and at least
-    :data:`MIN_EFFECT_FRACTION` of the baseline's mean (:func:`effect_range`).
+    :data:`MIN_EFFECT_FRACTION` of the baseline's mean (:func:`effect_range`;
+    not for levels in log10 units, :func:`scale_reference`).
 
     Args:
         sweep: The loaded sweep.
@@ -1004,7 +1015,7 @@ def plot_lever_effect(
         ax.set_xlim(min(where.values()) - margin, max(where.values()) + margin)
     ax.axhline(0.0, color="0.25", linewidth=0.9, linestyle="--", zorder=1)
     reference = baseline_mean(sweep, metric, baseline)
-    ax.set_ylim(*effect_range(np.concatenate(drawn), reference))
+    ax.set_ylim(*effect_range(np.concatenate(drawn), scale_reference(metric, reference)))
     if numeric and not sparse and lever in log_scaled_params(sweep):
         ax.set_xscale("log")
     names = short_names(sweep.params)
@@ -1123,7 +1134,7 @@ def plot_sampled_lever(sweep: Sweep, metric: str, lever: str) -> Any:
                   label=label, zorder=4)
     level = float(table["mean"].mean())
     ends = np.concatenate([table["mean"] - half, table["mean"] + half, table["mean"]])
-    ax.set_ylim(*effect_range(ends, level, centre=level))
+    ax.set_ylim(*effect_range(ends, scale_reference(metric, level), centre=level))
     if log:
         ax.set_xscale("log")
     names = short_names(sweep.params)

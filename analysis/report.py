@@ -721,7 +721,8 @@ def _key_figures(
     page.add(f'<p class="lead">Effect against {html.escape(lever)} (mean paired difference '
              f"from the baseline over the same {len(sweep.seeds)} seeds; {shape}; dashed: no "
              f"effect; the axis spans at least {figures.MIN_EFFECT_FRACTION:.0%} of the "
-             f"baseline mean either side of zero), {html.escape(lines)}"
+             "baseline mean either side of zero, except for levels in log10 units), "
+             f"{html.escape(lines)}"
              + (f"; {html.escape(held_text)}" if held_text else "")
              + f".{html.escape(same)}</p>")
     items = []
@@ -759,7 +760,7 @@ def _sampled_key_figures(page: _Page, sweep: Sweep, key: KeyFigures, steps: Prog
              f"other lever varying as sampled (dots: point means; {html.escape(bars)}; black "
              "line: mean of the point means in equal-count bins of the lever; the axis spans "
              f"at least {figures.MIN_EFFECT_FRACTION:.0%} of the overall mean either side of "
-             f"it).{html.escape(ignored)}</p>")
+             f"it, except for levels in log10 units).{html.escape(ignored)}</p>")
     items = []
     for metric in steps.bar(key.metrics, "key figures"):
         fig = figures.plot_sampled_lever(sweep, metric, levers[metric])

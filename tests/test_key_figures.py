@@ -231,3 +231,16 @@ def test_sampled_report_draws_each_outcome_against_its_own_strongest_lever(
     labels = {figures.plot_sampled_lever(sweep, m, strongest_lever(sweep, m)).axes[0]
               .get_xlabel() for m in ("compute_hhi", "moves_startup_to_lab")}
     assert len(labels) == 2
+
+
+def test_log10_levels_get_no_floor_from_a_share_of_their_level(tmp_path: Path) -> None:
+    """0.2 OOM of frontier capability is a factor 1.6, not 0.6% of 32: no 5% floor."""
+    assert np.isnan(figures.scale_reference("frontier_capability", 32.0))
+    assert figures.scale_reference("compute_hhi", 0.2) == 0.2
+    sweep = _grid(tmp_path, (0.0, 0.5, 1.0), {"frontier_capability": {SHARE: 0.2}})
+    ax = figures.plot_lever_effect(sweep, "frontier_capability", SHARE, 0,
+                                   n_resamples=99).axes[0]
+    low, high = ax.get_ylim()
+    level = figures.baseline_mean(sweep, "frontier_capability", 0)
+    assert level > 10 and high - low < 2 * figures.MIN_EFFECT_FRACTION * level
+    assert high > 0.15
