@@ -279,6 +279,10 @@ def check_metrics(metrics: Iterable[str], kind: str = "any") -> list[str]:
     return names
 
 
+#: Last components that say nothing without their section ("enabled off" of what?).
+GENERIC_NAMES = frozenset({"enabled", "mode"})
+
+
 def short_names(params: Sequence[str]) -> dict[str, str]:
     """Map dotted parameter keys to their last component where that is unambiguous.
 
@@ -286,10 +290,15 @@ def short_names(params: Sequence[str]) -> dict[str, str]:
         params: Dotted keys, e.g. ``["downstream.partner_share"]``.
 
     Returns:
-        Key -> short name (``"partner_share"``), or the full key when two keys
-        share a last component.
+        Key -> short name (``"partner_share"``); a generic last component
+        (:data:`GENERIC_NAMES`) keeps its section (``"partnership_enabled"``),
+        and two keys that share a short name keep their full key.
     """
-    last = [p.rsplit(".", 1)[-1] for p in params]
+    last = []
+    for p in params:
+        parts = p.rsplit(".", 2)
+        name = parts[-1]
+        last.append(f"{parts[-2]}_{name}" if name in GENERIC_NAMES and len(parts) > 1 else name)
     return {p: (s if last.count(s) == 1 else p) for p, s in zip(params, last, strict=True)}
 
 

@@ -746,10 +746,12 @@ def _sampled_key_figures(page: _Page, sweep: Sweep, key: KeyFigures, steps: Prog
     levers = {m: (strongest_lever(sweep, m) or key.lever) if own_levers else key.lever
               for m in key.metrics}
     lever = param_words(key.lever, names[key.lever])
+    design = {"lhs": "Latin-hypercube", "sobol": "Sobol'"}.get(sweep.design_kind,
+                                                               sweep.design_kind)
     against = (f"Each outcome against the lever most rank-correlated with it (named on the "
-               f"axis) in a {sweep.design_kind} design"
+               f"axis) in a {design} design"
                if len(set(levers.values())) > 1 else
-               f"Outcome against {lever} in a {sweep.design_kind} design")
+               f"Outcome against {lever} in a {design} design")
     seeds = len(sweep.seeds)
     bars = ("bars: Student-t 95% interval of each point's mean over its "
             f"{seeds} seeds" if seeds > 1 else "one seed per point, so no interval bars")

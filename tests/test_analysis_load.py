@@ -445,3 +445,18 @@ def test_duplicate_month_in_timeseries(jobs: Path) -> None:
                       lambda text: text + text.splitlines(keepends=True)[1])
     with pytest.raises(SweepError, match=r"0/timeseries\.csv\.gz: seed 100 has step 0 twice"):
         aggregate(jobs)
+
+
+def test_short_names_keep_the_section_of_generic_or_shared_names() -> None:
+    from analysis.load import short_names
+
+    assert short_names(["downstream.partner_share", "partnership.enabled", "safety.mode",
+                        "downstream.mode", "talent.b_wage", "labs.b_wage", "governance"]) == {
+        "downstream.partner_share": "partner_share",
+        "partnership.enabled": "partnership_enabled",
+        "safety.mode": "safety_mode",
+        "downstream.mode": "downstream_mode",
+        "talent.b_wage": "talent.b_wage",
+        "labs.b_wage": "labs.b_wage",
+        "governance": "governance",
+    }
