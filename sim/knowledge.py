@@ -1,4 +1,4 @@
-"""Public knowledge and the frontier's history (docs/model.md §7.5).
+"""Public knowledge and the frontier's history (docs/model.md §7.5, §7.11).
 
 The public stock (OOM of algorithmic efficiency anyone can absorb) grows
 with what labs publish (openness times progress, times a spillover) and with

@@ -4,7 +4,7 @@ A :class:`Hyperscaler` prices its capacity, plans and finances capex, services
 its debt, pays out excess cash and offers upstream deals; :class:`Clouds` is
 the Mesa ``AgentSet`` of all providers, with the decisions that involve them
 together (the non-AI cloud market, a round of deal offers). See
-docs/model.md §7.3, §7.8-7.9.
+docs/model.md §7.8-7.10.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class Hyperscaler(mesa.Agent):
         """Net value to this cloud of a deal of ``size_usd`` with a lab worth ``lab_value_usd``.
 
         The margin on the lab's expected spend counts in full when the deal is
-        exclusive, else its ``nonexclusive_spend_share`` (docs/model.md §7.3).
+        exclusive, else its ``nonexclusive_spend_share`` (docs/model.md §7.10).
         """
         pp = p.partnership
         margin = 1.0 - floor_usd / (1.0 + p.clouds.margin_floor) / self.price_usd_per_hour
@@ -272,7 +272,7 @@ class Clouds(AgentSet):
         return np.array([h.price_usd_per_hour for h in self.members])
 
     def preferred(self, p: SimParams, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` buyers' preferred providers by ``capacity^a / price^b`` (§7.8)."""
+        """Draw ``n`` buyers' preferred providers by ``capacity^a / price^b`` (§7.9)."""
         c = p.clouds
         attract = (np.maximum(self.capacities(), 1e-9) ** c.provider_size_exponent
                    / self.prices() ** c.provider_price_exponent)
@@ -285,7 +285,7 @@ class Clouds(AgentSet):
 
     def fund_alternatives(self, p: SimParams, ledger: Ledger, supply_usd: float,
                           hw_cost_usd: float) -> None:
-        """Investors fund alternative clouds' unmet demand plus spare capacity (§7.10).
+        """Investors fund alternative clouds' unmet demand plus spare capacity (§7.8).
 
         Each needs the hardware cost of demand above its capacity plus
         ``alt_cloud_spare_share`` of its capacity; ``supply_usd`` is shared in
@@ -325,7 +325,7 @@ class Clouds(AgentSet):
     def offer_deals(self, p: SimParams, labs: list[FrontierLab], valuation_usd: np.ndarray,
                     t: int, ledger: Ledger, book: DealBook, floor_usd: float, hw_cost_usd: float,
                     rng: np.random.Generator) -> None:
-        """One month's round of upstream deal offers (docs/model.md §7.3).
+        """One month's round of upstream deal offers (docs/model.md §7.10).
 
         In random order, each big hyperscaler with room for partners makes an
         offer with probability ``offer_prob_per_month`` to the most capable
@@ -404,7 +404,7 @@ class Clouds(AgentSet):
 
 @dataclass(frozen=True)
 class ComputeOrders:
-    """Every buyer's compute order this month (docs/model.md §7.8).
+    """Every buyer's compute order this month (docs/model.md §7.9).
 
     Attributes:
         buyers: Organisation ids of the buyers (labs, then pools, then startups).

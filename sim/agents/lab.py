@@ -5,7 +5,7 @@ compute, share profit with a partner, absorb an incident); :class:`Labs` is
 the Mesa ``AgentSet`` of all labs with the decisions they take together on
 arrays: valuation and fund-raising, pay and vacancies, buybacks, and the
 monthly strategy step (safety through the configured policy, openness,
-research and training). See docs/model.md §7.3-7.6, §7.10-7.13.
+research and training). See docs/model.md §7.1-7.10, §7.13-7.15.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class FrontierLab(mesa.Agent):
 
     def weigh_deal(self, p: SimParams, value_usd: float, size_usd: float, constrained: bool,
                    exclusive: bool) -> bool:
-        """Accept a deal when it raises the owners' stake (docs/model.md §7.3)."""
+        """Accept a deal when it raises the owners' stake (docs/model.md §7.10)."""
         pp = p.partnership
         return lab_accepts_deal(pp.equity_share, value_usd, size_usd, constrained,
                                 pp.compute_premium, exclusive, pp.exclusivity_cost)
@@ -169,7 +169,7 @@ class FrontierLab(mesa.Agent):
 
 @dataclass(frozen=True)
 class LabOrders:
-    """Compute the labs ask for this month, in lab order (docs/model.md §7.8).
+    """Compute the labs ask for this month, in lab order (docs/model.md §7.9).
 
     Attributes:
         prio: Priority demand (in-house capacity, deal credits, exclusive budget; H100e).
@@ -279,7 +279,7 @@ class Labs(AgentSet):
         return np.array([lab.provider for lab in self.members], dtype=np.int64)
 
     def revalue(self, p: SimParams, orgs: Orgs) -> np.ndarray:
-        """Valuations from revenue and capability rank, times investors' standing (§7.10)."""
+        """Valuations from revenue and capability rank, times investors' standing (§7.7)."""
         cp = p.capital
         caps, revenue, trust, standing = self.columns("capability_oom", "revenue_usd", "trust",
                                                       "standing")
@@ -291,7 +291,7 @@ class Labs(AgentSet):
 
     def raise_funds(self, p: SimParams, ledger: Ledger, valuation: np.ndarray,
                     supply_usd: float) -> None:
-        """Independent labs share investors' supply by valuation^exponent, capped (§7.10)."""
+        """Independent labs share investors' supply by valuation^exponent, capped (§7.8)."""
         cp = p.capital
         indep = np.array([lab.independent for lab in self.members])
         need = np.where(indep, valuation ** cp.valuation_weight_exponent, 0.0)
@@ -309,7 +309,7 @@ class Labs(AgentSet):
                                 "inhouse_funding")
 
     def buy_back(self, p: SimParams, t: int, ledger: Ledger, orgs: Orgs, wf: Workforce) -> None:
-        """Every ``buyback_interval_months`` labs buy back vested staff equity (§7.12).
+        """Every ``buyback_interval_months`` labs buy back vested staff equity (§7.15).
 
         A lab valued at least ``buyback_min_valuation_usd`` offers to buy
         ``buyback_share`` of each employee's vested equity, scaled down to
@@ -336,7 +336,7 @@ class Labs(AgentSet):
 
     def compute_orders(self, p: SimParams, ledger: Ledger, orgs: Orgs, t: int,
                        month_price: np.ndarray, pick: np.ndarray, hw_cost_usd: float) -> LabOrders:
-        """Each lab's compute order from its burn budget net of salaries (§7.8).
+        """Each lab's compute order from its burn budget net of salaries (§7.9).
 
         In-house labs buy from their owner; labs with a deal draw their credits
         at the contract price (indexed to hardware cost) and, if exclusive,
@@ -376,7 +376,7 @@ class Labs(AgentSet):
 
     def draw_credits(self, priority_h100e: np.ndarray, credit_h100e: np.ndarray,
                      credit_price: np.ndarray, month_price: np.ndarray) -> None:
-        """Labs with a deal pay part of their priority compute with credits (§7.3, §7.14).
+        """Labs with a deal pay part of their priority compute with credits (§7.9-7.10).
 
         The credited part leaves the bill (``priority_h100e`` rows are scaled in
         place); an exclusive lab pays the rest at the contract price, not the
@@ -432,7 +432,7 @@ class Labs(AgentSet):
             lab.compute_h100e = float(u)
 
     def set_pay(self, p: SimParams, ledger: Ledger, orgs: Orgs, people: float) -> None:
-        """Salary levels rise with cash per head (USD/year; docs/model.md §7.11).
+        """Salary levels rise with cash per head (USD/year; docs/model.md §7.14).
 
         Args:
             p: Parameters.
@@ -492,7 +492,7 @@ class Labs(AgentSet):
     def decide_and_train(self, p: SimParams, orgs: Orgs, t: int, exo: Exogenous,
                          policy: Callable[[SafetyInputs, SafetyParams], np.ndarray],
                          public_oom: float, extra_floor: float) -> Research:
-        """The labs' strategy step: safety, openness, research and training (§7.4-7.5).
+        """The labs' strategy step: safety, openness, research and training (§7.1-7.5).
 
         Safety moves by ``adjust_rate`` toward the policy's target, never below
         the regulatory floor (the compute-threshold floor, raised to
@@ -549,7 +549,7 @@ class Labs(AgentSet):
 
     def incidents(self, p: SimParams, orgs: Orgs,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Each lab draws incidents from its hazard and absorbs their losses (§7.4, §7.6).
+        """Each lab draws incidents from its hazard and absorbs their losses (§7.6).
 
         An incident of severity ``x`` (Pareto, scale 1) takes a share
         ``min(1, c x)`` of the lab's customers (its trust) and ``min(1, v x)``

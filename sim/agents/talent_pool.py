@@ -2,8 +2,8 @@
 
 A :class:`TalentPool` is one academic system; :class:`TalentPools` is the Mesa
 ``AgentSet`` of all of them, which share the government's academic budget
-(salaries and compute) in proportion to headcount (docs/model.md §7.2, §7.5,
-§7.11).
+(salaries and compute) in proportion to headcount (docs/model.md §7.5, §7.9,
+§7.13-7.14, §7.18).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The economy, the non-AI cloud market, the government's academic budget,
 hardware costs and the length and share of frontier training runs follow
-trends set by parameters (docs/model.md §5, §7.7-7.9); nothing inside the
+trends set by parameters (docs/model.md §5, §7.1, §7.7-7.9); nothing inside the
 model feeds back on them.
 """
 
@@ -41,7 +41,7 @@ class Exogenous:
 
     def training_flop(self, t: int, compute_h100e: np.ndarray | float,
                       effort_share: np.ndarray | float = 1.0) -> np.ndarray | float:
-        """FLOP of the largest run trainable with ``compute_h100e`` (docs/model.md §7.5).
+        """FLOP of the largest run trainable with ``compute_h100e`` (docs/model.md §7.1).
 
         Args:
             t: Month.

@@ -1,7 +1,7 @@
 """Monthly settlement: employers pay salaries, then compute bills, as far as cash allows.
 
 Salaries come first (to households); what cash is left pays the compute
-bills at each provider pro rata (docs/model.md §7.14). Nothing is paid on
+bills at each provider pro rata (docs/model.md §7.18). Nothing is paid on
 credit: an employer short of cash pays a share of each bill.
 """
 

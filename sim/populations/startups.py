@@ -4,7 +4,7 @@ Startups are many and alike, so they are not Mesa agents: their state is
 columns of :class:`sim.orgs.Orgs` (cash in the ledger) and this class owns
 their behaviour (the mesa-frames idea): found, choose an access mode and a
 cloud, raise money, buy compute, sell, pay costs, exit and be acquired
-(docs/model.md §7.7, §7.10, §7.12). Rows of dead startups stay with ``alive``
+(docs/model.md §7.7-7.9, §7.11, §7.16-7.18). Rows of dead startups stay with ``alive``
 false so that organisation ids never change.
 """
 
@@ -268,7 +268,7 @@ class Startups:
                 + np.maximum(staff, 1.0) * self.p.startups.other_cost_usd_per_head)
 
     def revalue(self) -> np.ndarray:
-        """Set valuations from revenue (multiple) plus seed value; return the ids (§7.10)."""
+        """Set valuations from revenue (multiple) plus seed value; return the ids (§7.7)."""
         o, sp = self.orgs, self.p.startups
         st = self.ids()
         o.valuation_usd[st] = (sp.valuation_revenue_multiple * 12.0 * o.revenue_usd[st]
@@ -276,7 +276,7 @@ class Startups:
         return st
 
     def raise_funds(self, supply_usd: float, rng: np.random.Generator) -> None:
-        """Startups short of runway raise from investors' supply (docs/model.md §7.10).
+        """Startups short of runway raise from investors' supply (docs/model.md §7.8).
 
         Investors back a startup with a probability that rises with its quality
         rank; backed startups with less than ``runway_months`` of runway share
@@ -381,7 +381,7 @@ class Startups:
         self.spinouts_total += founders.size
 
     def acquisitions(self, wf: Workforce, lab_org: np.ndarray, rng: np.random.Generator) -> None:
-        """Labs acquire startups at their valuation; staff equity is paid out (§7.12).
+        """Labs acquire startups at their valuation; staff equity is paid out (§7.17).
 
         A startup is a target with probability ``acquisition_rate_per_month``;
         its partner lab buys it, else a lab drawn in proportion to cash, if the
@@ -474,7 +474,7 @@ class Startups:
         return st, np.clip(target - o.staff[st], 0.0, None)
 
     def set_pay(self, cash_elasticity: float, clip_min: float) -> None:
-        """Salary levels rise with cash per head (USD/year; docs/model.md §7.11).
+        """Salary levels rise with cash per head (USD/year; docs/model.md §7.14).
 
         Args:
             cash_elasticity: Elasticity of pay to cash per head (``labs.salary_cash_elasticity``).

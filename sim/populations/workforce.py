@@ -4,8 +4,8 @@ Researchers are not Mesa agents (model-spec "Actors"): the population is one
 object whose methods work on whole arrays (the mesa-frames idea), so that it
 scales to millions of researchers. :class:`ResearcherTable` holds the data;
 :class:`Workforce` adds the behaviour: retire and graduate, search and choose
-employers, move, vest equity, leave to found spin-outs (docs/model.md §7.2,
-§7.11-7.13). Rows ``0 .. size-1`` are exactly the researchers in the
+employers, move, vest equity, leave to found spin-outs (docs/model.md
+§7.12-7.16). Rows ``0 .. size-1`` are exactly the researchers in the
 industry: retirement removes rows at once (keeping the order of the others),
 so every method works on contiguous slices rather than gathers. Every move is
 logged in a :class:`FlowLog` between the kinds of employer of
@@ -232,7 +232,7 @@ class Workforce(ResearcherTable):
 
     def demography(self, t: int, rng: np.random.Generator, pool_ids: np.ndarray,
                    pool_weights: np.ndarray) -> None:
-        """Retire researchers and add this month's new PhDs to the talent pools (§7.2).
+        """Retire researchers and add this month's new PhDs to the talent pools (§7.12).
 
         Args:
             t: Month.
@@ -268,7 +268,7 @@ class Workforce(ResearcherTable):
         With ``labs.retention_raise`` > 0 a lab counters for hired-away staff of
         skill at least ``labs.retention_skill_min``: the researcher stays, with
         the raise, when staying plus the raise's utility beats the offer under
-        the same random utilities (docs/model.md §7.11-7.13). Spin-out founders
+        the same random utilities (docs/model.md §7.13, §7.16). Spin-out founders
         are drawn among lab staff who did not move; they are returned, not moved.
 
         Args:
@@ -368,7 +368,7 @@ class Workforce(ResearcherTable):
 
     def _spinout_founders(self, movers: np.ndarray, at_lab: np.ndarray,
                           rng: np.random.Generator) -> np.ndarray:
-        """Lab staff who stay this month and leave to found a startup (docs/model.md §7.12).
+        """Lab staff who stay this month and leave to found a startup (docs/model.md §7.16).
 
         The monthly probability rises with liquid wealth and is restrained by a
         non-compete, ``exp(-noncompete_penalty)``; a row founds with the
