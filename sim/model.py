@@ -40,7 +40,7 @@ PHASES = ("demography", "capital", "compute", "talent", "labs", "downstream", "i
           "accounting", "metrics")
 T = TypeVar("T")
 STREAMS = ("init", "demography", "capital", "compute", "talent", "downstream", "incidents",
-           "accounting")
+           "accounting", "deals")
 
 
 class RaceModel(mesa.Model):
@@ -139,7 +139,7 @@ class RaceModel(mesa.Model):
         self.labs.fund_inhouse(p, led)
         self.clouds.offer_deals(p, self.labs.members, val, self.t, led, self.deals,
                                 self.exo.price_floor_usd(self.t), self.exo.hw_cost_usd(self.t),
-                                rng)
+                                self.rngs[p.partnership.offer_stream])
         self.labs.buy_back(p, self.t, led, self.orgs, self.workforce)
 
     def _compute(self) -> ComputeSale:
@@ -165,6 +165,8 @@ class RaceModel(mesa.Model):
         used = alloc_p.sum(axis=1) + alloc_s.sum(axis=1)
         o.compute_h100e[orders.buyers] = used
         self.labs.set_compute(used[:nl])
+        self.market.compute_price_usd = self.clouds.price_index_usd(p, alloc_p, alloc_s,
+                                                                    month_price, lab.credit_price)
         self.market.capex_usd = sum(h.order_capex(p, self.ledger, exo.hw_cost_usd(self.t),
                                                   exo.price_floor_usd(self.t))
                                     for h in self.clouds.members)
@@ -216,7 +218,7 @@ class RaceModel(mesa.Model):
         m.ai_budget_usd = cp.ai_budget_gdp_share * self.exo.economy_usd(self.t)
         spend = m.ai_budget_usd * adoption(
             front - m.initial_frontier, m.initial_adoption, cp.market_elasticity,
-            self.clouds.mean_price_usd() / p.clouds.price_usd_per_h100e_hour,
+            m.compute_price_usd / p.clouds.price_usd_per_h100e_hour,
             cp.adoption_price_elasticity)
         outside_q = front - cp.open_model_lag_oom
         lab_share, out_direct = purchase_shares(caps, outside_q, cp.market_logit_per_oom,

@@ -52,7 +52,7 @@ def month_state(model: RaceModel, train_flop: np.ndarray, n_incidents: int) -> M
         academic_output_oom=float(sum(pool.output_oom for pool in model.pools.members)),
         cloud_big=np.array([h.big for h in clouds.members]),
         cloud_revenue_usd=np.array([h.revenue_usd for h in clouds.members]),
-        compute_price_usd_per_h100e_hour=clouds.mean_price_usd(),
+        compute_price_usd_per_h100e_hour=model.market.compute_price_usd,
         n_incidents=n_incidents,
         log_no_incident=model.incidents.log_no_incident,
         log_no_major=model.incidents.log_no_major,

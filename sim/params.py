@@ -227,6 +227,10 @@ class CloudParams:
                                       source="assumption: buyers favour large providers")
     provider_price_exponent: float = p(4.0, "1", 0.0, 20.0,
                                        source="assumption: price elasticity of provider choice")
+    price_index: str = p("capacity", choices=("capacity", "sold"),
+                         source="v2 default: capacity-weighted mean list price; 'sold' "
+                                "weighs each H100e sold at the price its buyer is billed "
+                                "(docs/model.md §7.9, §10)")
     spot_allocation: str = p("proportional", choices=("proportional", "wtp"),
                              source="model-spec: proportional or by willingness to pay")
     capacity_depreciation_per_year: float = p(0.2, "1/year", 0.0, 1.0,
@@ -505,6 +509,11 @@ class PartnershipParams:
     profit_share: float = p(0.2, "1", **PROB,
                             source="calibration-data §6: MSFT took 75% of OpenAI profits "
                                    "until recouped; 20% assumed for the typical deal")
+    offer_stream: str = p("capital", choices=("capital", "deals"),
+                          source="numerical: offers draw from the capital stream after "
+                                 "startups' funding draws (v2); 'deals' gives them a stream "
+                                 "of their own, so contrasts of other levers share offer draws "
+                                 "(docs/model.md §3.3)")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ TINY_REPLICATES = 2
 HEADLINE = "downstream_partnerships"
 EXPECTED = {"downstream_partnerships", "upstream_deals", "alternative_clouds",
             "buybacks_spinouts", "secrecy", "governance", "sensitivity", "history_2015",
-            "validation_armstrong2016", "validation_dsair2020", "deal_cycle"}
+            "validation_armstrong2016", "validation_dsair2020", "deal_cycle",
+            "price_index"}
 
 
 def tiny_spec(name: str) -> dict:

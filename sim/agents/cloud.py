@@ -283,6 +283,29 @@ class Clouds(AgentSet):
         weight = np.maximum(self.capacities(), 1e-9)
         return float((self.prices() * weight).sum() / weight.sum())
 
+    def price_index_usd(self, p: SimParams, priority_h100e: np.ndarray, spot_h100e: np.ndarray,
+                        month_price: np.ndarray, contract_price: np.ndarray) -> float:
+        """The compute price customers and the metrics see (USD per H100e-hour, §7.9).
+
+        ``clouds.price_index = capacity``: the capacity-weighted mean list price
+        after this month's price update (:meth:`mean_price_usd`); ``sold``: the
+        mean price of this month's allocations (:func:`sold_price_usd`), or the
+        capacity-weighted one when nothing was sold.
+
+        Args:
+            p: Parameters.
+            priority_h100e: Priority allocation, shape ``(buyers, providers)``.
+            spot_h100e: Spot allocation, shape ``(buyers, providers)``.
+            month_price: List price this month (USD per H100e-month).
+            contract_price: Contract price of each lab's priority compute (USD per
+                H100e-month; 0 = the list price), labs being the first buyers.
+        """
+        if p.clouds.price_index == "sold":
+            sold = sold_price_usd(priority_h100e, spot_h100e, month_price, contract_price)
+            if sold is not None:
+                return sold
+        return self.mean_price_usd()
+
     def fund_alternatives(self, p: SimParams, ledger: Ledger, supply_usd: float,
                           hw_cost_usd: float) -> None:
         """Investors fund alternative clouds' unmet demand plus spare capacity (§7.8).
@@ -343,7 +366,8 @@ class Clouds(AgentSet):
             book: Offers, outcomes and cooldowns (updated).
             floor_usd: Price floor (USD per H100e-hour).
             hw_cost_usd: Cost of one H100e (USD), to index contract prices.
-            rng: Generator of the capital component.
+            rng: Generator of the offers: the capital stream, or the deals stream
+                (``partnership.offer_stream``).
         """
         pp, gov = p.partnership, p.governance
         for lab in labs:
@@ -492,6 +516,36 @@ class ComputeSale:
     credit_h100e: np.ndarray
     pool_public_share: np.ndarray
     salary_bill_usd: np.ndarray
+
+
+def sold_price_usd(priority_h100e: np.ndarray, spot_h100e: np.ndarray,
+                   month_price: np.ndarray, contract_price: np.ndarray) -> float | None:
+    """Mean price of the compute allocated this month, per H100e-hour (USD; §7.9).
+
+    Each allocated H100e counts at the price its buyer is billed (§7.9,
+    "Billing"): a contract lab's priority compute at its contract price, credits
+    included, and everything else (spot, in-house labs') at the provider's list
+    price at the start of the month: ``sum(h price) / sum(h) / 730``.
+
+    Args:
+        priority_h100e: Priority allocation, shape ``(buyers, providers)`` (H100e).
+        spot_h100e: Spot allocation, shape ``(buyers, providers)`` (H100e).
+        month_price: List price of each provider (USD per H100e-month).
+        contract_price: Contract price of the first ``len(contract_price)`` buyers'
+            priority compute (USD per H100e-month); 0 means the list price.
+
+    Returns:
+        The volume-weighted price, or ``None`` when nothing was allocated.
+    """
+    volume = priority_h100e.sum() + spot_h100e.sum()
+    if not volume > 0:
+        return None
+    n = contract_price.size
+    on_contract = priority_h100e[:n].sum(axis=1) * (contract_price > 0)
+    at_list = priority_h100e.copy()
+    at_list[:n][contract_price > 0] = 0.0
+    value = ((at_list + spot_h100e) @ month_price).sum() + on_contract @ contract_price
+    return float(value / volume / HOURS_PER_MONTH)
 
 
 def sell_compute(clouds: Clouds, p: SimParams, orders: ComputeOrders,

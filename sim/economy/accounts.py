@@ -18,6 +18,8 @@ class MarketState:
         outside_share: Share of AI spending that goes to the outside option (open models).
         capital_supply_usd: Investors' supply of funds this month (USD/month).
         capex_usd: Clouds' capex this month (USD/month).
+        compute_price_usd: Compute price index this month (USD per H100e-hour,
+            ``clouds.price_index``): what customers' adoption and the price metric use.
         lab_revenue_total: Labs' revenue over the run (USD).
         lab_partner_revenue_total: Labs' revenue from downstream partners over the run (USD).
     """
@@ -30,5 +32,6 @@ class MarketState:
     outside_share: float = 1.0
     capital_supply_usd: float = 0.0
     capex_usd: float = 0.0
+    compute_price_usd: float = 0.0
     lab_revenue_total: float = 0.0
     lab_partner_revenue_total: float = 0.0
