@@ -131,12 +131,14 @@ class Orgs:
     def set_valuation_growth(self, ids: np.ndarray, old_usd: np.ndarray, clip: float) -> None:
         """This month's valuation ratio of ``ids`` against ``old_usd``, clipped to ``1 +- clip``.
 
-        Other organisations (and those without an old valuation) get 1.
+        Other organisations (and those without an old valuation) get 1. A ratio
+        that overflows (a tiny old valuation) is infinite and clipped like any other.
         """
         self.valuation_growth[: self.size] = 1.0
-        self.valuation_growth[ids] = np.clip(
-            np.divide(self.valuation_usd[ids], old_usd[ids], out=np.ones(ids.size),
-                      where=old_usd[ids] > 0), 1.0 - clip, 1.0 + clip)
+        with np.errstate(over="ignore"):
+            ratio = np.divide(self.valuation_usd[ids], old_usd[ids], out=np.ones(ids.size),
+                              where=old_usd[ids] > 0)
+        self.valuation_growth[ids] = np.clip(ratio, 1.0 - clip, 1.0 + clip)
 
     def ids(self, kind: int, alive_only: bool = True) -> np.ndarray:
         """Ids of organisations of ``kind`` (alive ones only by default)."""

@@ -4,6 +4,8 @@ unchanged."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,23 @@ def test_the_deals_stream_leaves_runs_without_deals_unchanged(small_params):
     for name, series in a.timeseries.items():
         np.testing.assert_array_equal(series, b.timeseries[name], err_msg=name)
     assert a.summary == b.summary
+
+
+def test_provider_choice_survives_weights_that_overflow(small_params):
+    """At the bounds ``price^exponent`` overflows; the weights are then formed in logs.
+
+    Before, every weight became 0, the draw's CDF NaN and every buyer silently
+    preferred provider 0 (held-out random configuration 200527 at the bounds).
+    """
+    params = replace(small_params, clouds__provider_price_exponent=20.0)
+    model = RaceModel(params, 1)
+    clouds = model.clouds.members
+    for k, h in enumerate(clouds):
+        h.price_usd_per_hour = 1e20 * (1.0 + k)
+    cheapest_last = len(clouds) - 1
+    clouds[cheapest_last].price_usd_per_hour = 1e19
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pick = model.clouds.preferred(params, 10_000, np.random.default_rng(0))
+    # Capacity^0.5 varies by a few times; a 10x lower price weighs 1e20 times more.
+    assert (pick == cheapest_last).all()

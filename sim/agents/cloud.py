@@ -272,10 +272,19 @@ class Clouds(AgentSet):
         return np.array([h.price_usd_per_hour for h in self.members])
 
     def preferred(self, p: SimParams, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` buyers' preferred providers by ``capacity^a / price^b`` (§7.9)."""
+        """Draw ``n`` buyers' preferred providers by ``capacity^a / price^b`` (§7.9).
+
+        When the weights over- or underflow (large exponents), the same weights are
+        formed in logs and scaled by the largest, ``exp(log w - max log w)``.
+        """
         c = p.clouds
-        attract = (np.maximum(self.capacities(), 1e-9) ** c.provider_size_exponent
-                   / self.prices() ** c.provider_price_exponent)
+        cap, price = np.maximum(self.capacities(), 1e-9), self.prices()
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            attract = cap ** c.provider_size_exponent / price ** c.provider_price_exponent
+        if not 0.0 < attract.sum() < np.inf:
+            log_w = (c.provider_size_exponent * np.log(cap)
+                     - c.provider_price_exponent * np.log(price))
+            attract = np.exp(log_w - log_w.max())
         return categorical(attract, n, rng)
 
     def mean_price_usd(self) -> float:
