@@ -108,12 +108,17 @@ def _horizontal(method: Any) -> dict[str, Any]:
     return {"vert": False}
 
 
+#: Most decimal places a tick spacing is resolved to by :class:`HumanFormatter`.
+MAX_TICK_DECIMALS = 12
+
+
 class HumanFormatter(matplotlib.ticker.Formatter):
     """Tick labels for people: :func:`~analysis.metrics_info.format_number`, no offset.
 
-    Uses as many significant digits as the ticks need to differ (at least
-    two), so ``0.123, 0.125, 0.127`` stay apart and ``1,630`` is never
-    printed as ``1.63e+03`` or as an offset such as ``1e-8+9.999999e-1``.
+    Each tick gets the significant digits that show the decimal places its
+    spacing needs (at least two), so ticks every 0.025 read ``-0.1, -0.125``
+    (not ``-0.13``), ``0.123, 0.125, 0.127`` stay apart, and ``1,630`` is
+    never printed as ``1.63e+03`` or as an offset such as ``1e-8+9.999999e-1``.
     """
 
     ticks: tuple[float, ...] = ()
@@ -122,15 +127,25 @@ class HumanFormatter(matplotlib.ticker.Formatter):
         """Remember the tick locations (called by matplotlib before labelling)."""
         self.ticks = tuple(float(v) for v in locs)
 
+    def _decimals(self) -> int | None:
+        """Fewest decimal places that write every tick exactly (to 1e-6 of the spacing)."""
+        locs = np.asarray([v for v in self.ticks if np.isfinite(v)], dtype=float)
+        if locs.size < 2:
+            return None
+        step = float(np.min(np.diff(np.unique(locs))))
+        if not step > 0:
+            return None
+        for decimals in range(-15, MAX_TICK_DECIMALS + 1):
+            if np.all(np.abs(np.round(locs, decimals) - locs) <= 1e-6 * step):
+                return decimals
+        return MAX_TICK_DECIMALS
+
     def __call__(self, x: float, pos: int | None = None) -> str:
         """Return the label of the tick at ``x``."""
-        locs = np.asarray([v for v in self.ticks if np.isfinite(v)], dtype=float)
+        decimals = self._decimals()
         digits = 2
-        if locs.size > 1:
-            step = np.min(np.diff(np.sort(locs)))
-            top = np.max(np.abs(locs))
-            if step > 0 and top > 0:
-                digits = int(np.clip(np.ceil(np.log10(top / step)) + 1, 2, 8))
+        if decimals is not None and x != 0 and np.isfinite(x):
+            digits = int(np.clip(np.floor(np.log10(abs(x))) + 1 + decimals, 2, 15))
         return format_number(x, digits)
 
 

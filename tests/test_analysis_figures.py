@@ -131,3 +131,18 @@ def test_figure_arguments_are_checked(grid: Sweep) -> None:
         figures.plot_fan_chart(grid, "time_to_threshold_months")
     with pytest.raises(SweepError, match="allowed: png, svg, pdf"):
         save_figure(figures.plot_flows(grid, jobs=[0]), Path("unused.gif"))
+
+
+@pytest.mark.parametrize("locs, labels", [
+    # Spacing 0.025: every tick keeps three decimals' worth (-0.125, not -0.13).
+    ([0.05, 0.025, 0.0, -0.025, -0.1, -0.125], ["0.05", "0.025", "0", "-0.025", "-0.1", "-0.125"]),
+    ([0.123, 0.125, 0.127], ["0.123", "0.125", "0.127"]),
+    ([20.0, 22.5, 25.0, 27.5], ["20", "22.5", "25", "27.5"]),
+    ([1630.0, 1640.0, 1650.0], ["1,630", "1,640", "1,650"]),
+    ([1e9, 2e9, 3e9], ["1 bn", "2 bn", "3 bn"]),
+    ([0.9999999, 1.0, 1.0000001], ["0.9999999", "1", "1.0000001"]),
+])
+def test_tick_labels_show_the_decimals_their_spacing_needs(locs, labels) -> None:
+    formatter = figures.HumanFormatter()
+    formatter.set_locs(locs)
+    assert [formatter(x) for x in locs] == labels
