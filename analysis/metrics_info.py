@@ -65,7 +65,7 @@ METRIC_INFO: dict[str, MetricInfo] = {
     "startups_alive": MetricInfo("Startups alive", "startups"),
     "startup_partnered_share": _share("Partnered startups"),
     "compute_price_usd_per_h100e_hour": MetricInfo(
-        "Spot compute price", "USD/(H100e h)", log_scale=True),
+        "Compute price", "USD/(H100e h)", log_scale=True),
     "time_to_threshold_months": MetricInfo("Time to capability threshold", "months"),
     "training_compute_growth_per_year": MetricInfo("Training-compute growth", "x/yr"),
     "training_cost_growth_per_year": MetricInfo("Training-cost growth", "x/yr"),
