@@ -657,8 +657,47 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
     return obj
 
 
+#: Largest workforce, in simulated researchers (rows), that a run may reach: the
+#: upper bound of ``scenario.n_researchers`` (about 200 bytes of memory per row).
+MAX_WORKFORCE_ROWS = 50_000_000
+
+
+def projected_workforce_rows(params: SimParams) -> tuple[float, int]:
+    """Expected simulated researchers at their peak over the run, and the month of the peak.
+
+    Rows follow ``rows(t+1) = rows(t) (1 - retirement / 12) + graduates(t)`` with
+    ``graduates(t) = graduate_rate / 12 * n_researchers * (1 + graduate_growth)^(t / 12)``,
+    the expectation of the demography of docs/model.md §7.12. The loop stops early
+    once the bound :data:`MAX_WORKFORCE_ROWS` is passed.
+
+    Returns:
+        The peak (rows; may be ``inf``) and its month.
+    """
+    tp, n = params.talent, float(params.scenario.n_researchers)
+    keep = 1.0 - tp.retirement_rate_per_year / 12.0
+    monthly_growth = (1.0 + tp.graduate_growth_per_year) ** (1.0 / 12.0)
+    rows, grads, peak, peak_t = n, tp.graduate_rate_per_year / 12.0 * n, n, 0
+    for t in range(params.steps):
+        rows = rows * keep + grads
+        grads *= monthly_growth
+        if rows > peak:
+            peak, peak_t = rows, t + 1
+            if peak > MAX_WORKFORCE_ROWS:
+                break
+    return peak, peak_t
+
+
 def _cross_check(params: SimParams) -> None:
-    sc, cp = params.scenario, params.capital
+    sc, cp, tp = params.scenario, params.capital, params.talent
+    rows, month = projected_workforce_rows(params)
+    if rows > MAX_WORKFORCE_ROWS:
+        raise ParamError(
+            f"talent.graduate_growth_per_year={tp.graduate_growth_per_year}: with "
+            f"talent.graduate_rate_per_year={tp.graduate_rate_per_year}, "
+            f"talent.retirement_rate_per_year={tp.retirement_rate_per_year}, "
+            f"scenario.n_researchers={sc.n_researchers} and steps={params.steps} the workforce "
+            f"would reach about {rows:.3g} simulated researchers by month {month}; allowed: at "
+            f"most {MAX_WORKFORCE_ROWS:,} (lower the growth, the horizon or n_researchers)")
     if cp.lab_capital_share + cp.alt_cloud_capital_share > 1.0:
         raise ParamError(
             f"capital.lab_capital_share={cp.lab_capital_share} + capital.alt_cloud_capital_share="

@@ -9,7 +9,15 @@ import typing
 import pytest
 
 from sim import policies
-from sim.params import ParamError, SimParams, from_dict, iter_fields, replace, to_dict
+from sim.params import (
+    ParamError,
+    SimParams,
+    from_dict,
+    iter_fields,
+    projected_workforce_rows,
+    replace,
+    to_dict,
+)
 from sim.policies import DOWNSTREAM, SAFETY
 
 
@@ -219,3 +227,26 @@ def test_unknown_policy_name_lists_known_names(registry: policies.Registry):
         assert name in msg
     for name in registry.names():
         assert callable(registry.get(name))
+
+
+def test_a_workforce_that_would_outgrow_memory_is_refused_before_simulating():
+    """Graduates growing 285%/yr from 792 rows pass 5e7 rows within 120 months (they
+    reached 8.5 million in month 95 and 24 GB before this check): refused, naming the key."""
+    talent = {"graduate_growth_per_year": 2.85, "graduate_rate_per_year": 0.46,
+              "retirement_rate_per_year": 0.64}
+    data = {"scenario": {"n_researchers": 792}, "talent": talent}
+    with pytest.raises(ParamError, match=r"talent\.graduate_growth_per_year=2\.85: .* allowed: at "
+                                         r"most 50,000,000"):
+        from_dict({**data, "steps": 120})
+    assert from_dict({**data, "steps": 24}).steps == 24
+
+
+def test_projected_workforce_follows_the_expected_demography():
+    """Exact recursion: one month of the default demography from 20,000 rows."""
+    params = from_dict({"steps": 1})
+    rows, month = projected_workforce_rows(params)
+    assert month == 1
+    assert rows == pytest.approx(20_000 * (1 - 0.03 / 12) + 0.08 / 12 * 20_000, rel=1e-15)
+    # No graduates and some retirement: the peak is the start.
+    quiet = from_dict({"steps": 60, "talent": {"graduate_rate_per_year": 0.0}})
+    assert projected_workforce_rows(quiet) == (20_000.0, 0)
