@@ -67,8 +67,9 @@ class ScenarioParams:
     n_alt_clouds: int = p(3, "firms", 0, 100, source="model-spec")
     n_startups: int = p(300, "firms", 0, 100_000, source="model-spec")
     n_pools: int = p(3, "pools", 1, 100, source="model-spec")
-    n_researchers: int = p(20_000, "researchers", 1, 50_000_000,
-                           source="model-spec; simulated rows (the resolution of the workforce)")
+    n_researchers: int = p(20_000, "researchers", 1, 10_000_000,
+                           source="model-spec; simulated rows (the resolution of the workforce); "
+                                  "bound: memory (sim.params.MAX_WORKFORCE_ROWS)")
     represented_researchers: float = p(0.0, "researchers", 0.0, 1e9,
                                        source="resolution: each simulated researcher stands for "
                                               "represented_researchers / n_researchers people; "
@@ -658,8 +659,10 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
 
 
 #: Largest workforce, in simulated researchers (rows), that a run may reach: the
-#: upper bound of ``scenario.n_researchers`` (about 200 bytes of memory per row).
-MAX_WORKFORCE_ROWS = 50_000_000
+#: upper bound of ``scenario.n_researchers``. A row takes about 200 bytes of memory,
+#: and up to about 500 in months when most rows search (the talent market's option
+#: arrays), so the bound keeps a run within a few GB.
+MAX_WORKFORCE_ROWS = 10_000_000
 
 
 def projected_workforce_rows(params: SimParams) -> tuple[float, int]:
