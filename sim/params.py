@@ -663,6 +663,10 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
 #: and up to about 500 in months when most rows search (the talent market's option
 #: arrays), so the bound keeps a run within a few GB.
 MAX_WORKFORCE_ROWS = 10_000_000
+#: Largest talent market, in (researcher, option) pairs: rows times ``talent.candidates
+#: + 1`` (the current employer). Each pair takes about 40 bytes in the month's option
+#: arrays when every row searches; the bound is the default's 9 options at the row bound.
+MAX_MARKET_OPTIONS = 9 * MAX_WORKFORCE_ROWS
 
 
 def projected_workforce_rows(params: SimParams) -> tuple[float, int]:
@@ -701,6 +705,12 @@ def _cross_check(params: SimParams) -> None:
             f"scenario.n_researchers={sc.n_researchers} and steps={params.steps} the workforce "
             f"would reach about {rows:.3g} simulated researchers by month {month}; allowed: at "
             f"most {MAX_WORKFORCE_ROWS:,} (lower the growth, the horizon or n_researchers)")
+    if rows * (tp.candidates + 1) > MAX_MARKET_OPTIONS:
+        raise ParamError(
+            f"talent.candidates={tp.candidates}: with about {rows:.3g} simulated researchers "
+            f"at the workforce's peak (month {month}) the talent market would weigh "
+            f"{rows * (tp.candidates + 1):.3g} options; allowed: at most {MAX_MARKET_OPTIONS:,} "
+            "(fewer candidates or simulated researchers)")
     if cp.lab_capital_share + cp.alt_cloud_capital_share > 1.0:
         raise ParamError(
             f"capital.lab_capital_share={cp.lab_capital_share} + capital.alt_cloud_capital_share="

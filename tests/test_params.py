@@ -250,3 +250,11 @@ def test_projected_workforce_follows_the_expected_demography():
     # No graduates and some retirement: the peak is the start.
     quiet = from_dict({"steps": 60, "talent": {"graduate_rate_per_year": 0.0}})
     assert projected_workforce_rows(quiet) == (20_000.0, 0)
+
+
+def test_a_talent_market_too_large_for_memory_is_refused():
+    """Rows times (candidates + 1) options bound the talent market's arrays."""
+    with pytest.raises(ParamError, match=r"talent\.candidates=1000: .* allowed: at most "
+                                         r"90,000,000"):
+        from_dict({"scenario": {"n_researchers": 1_000_000}, "talent": {"candidates": 1000}})
+    assert from_dict({"scenario": {"n_researchers": 1_000_000}}).talent.candidates == 8
