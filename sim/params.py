@@ -292,8 +292,10 @@ class TalentParams:
     pref_beta: float = p(2.0, "1 (Beta b)", 0.0, 100.0, lo_open=True, source="assumption")
     graduate_rate_per_year: float = p(0.08, "1/year", 0.0, 5.0,
                                       source="model-spec (~15%/yr of workforce incl. students)")
-    graduate_growth_per_year: float = p(0.08, "1/year", -1.0, 5.0,
-                                        source="AI Index: AI PhD output growth")
+    graduate_growth_per_year: float = p(0.08, "1/year", -1.0, 1.0,
+                                        source="AI Index: AI PhD output growth; at most "
+                                               "doubling a year (faster outgrows memory "
+                                               "within a decade, sim.params.MAX_WORKFORCE_ROWS)")
     retirement_rate_per_year: float = p(0.03, "1/year", 0.0, 1.0, source="assumption")
     search_rate_per_month: float = p(0.02, "1/month", **PROB, source="assumption")
     search_tenure_months: float = p(24.0, "months", 0.0, lo_open=True, source="assumption")
