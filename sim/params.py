@@ -679,6 +679,9 @@ def projected_workforce_rows(params: SimParams) -> tuple[float, int]:
     the expectation of the demography of docs/model.md §7.12. The loop stops early
     once the bound :data:`MAX_WORKFORCE_ROWS` is passed.
 
+    Args:
+        params: Parameters (the scenario, talent and horizon are read).
+
     Returns:
         The peak (rows; may be ``inf``) and its month.
     """
