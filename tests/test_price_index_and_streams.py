@@ -67,8 +67,9 @@ def test_sold_index_lies_between_the_prices_billed(small_params, deals):
         assert np.isfinite(price) and lo * (1 - 1e-12) <= price <= hi * (1 + 1e-12), model.t
 
 
-def test_sold_index_changes_the_economy_only_through_the_price(small_params):
-    """Same seed: the run differs from the default once the two indices differ."""
+def test_sold_index_changes_the_price_series_but_not_month_zero(small_params):
+    """Same seed: the price series differ; month 0's frontier, set before any price feeds
+    back, does not."""
     base = sim.run(replace(small_params, steps=48), 11)
     sold = sim.run(replace(small_params, steps=48, clouds__price_index="sold"), 11)
     p_base = base.timeseries["compute_price_usd_per_h100e_hour"]
